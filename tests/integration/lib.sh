@@ -1,0 +1,193 @@
+# lib.sh — helpers for integration tests (bash). Start each test with
+#     . "$(dirname "$0")/lib.sh"
+# A test exits 0 to pass, 77 to skip (use `skip`), anything else fails.
+#
+#   fail MSG...            print MSG, exit 1
+#   skip REASON...         print REASON, exit 77 (run.sh shows it)
+#   assert_eq A B [WHAT]   fail unless the strings are equal
+#   assert_ge A B [WHAT]   fail unless integer A >= B
+#   assert_le A B [WHAT]   fail unless integer A <= B
+#   at_exit CMD...         run CMD on exit (last registered runs first)
+#   wait_for CMD...        poll CMD until it succeeds; 1 after $WAIT_TIMEOUT s (10)
+#   proc_gone PID          true when PID has exited (no process or a zombie)
+#   rss_kib PID            VmRSS of PID in KiB
+#   free_port              a TCP port nothing listens on (20000..32767)
+#   start_leaky [ARG...]   start leaky-server on a free port in the background,
+#                          with the caller's environment (MALLOC_CONF=... start_leaky);
+#                          inside cgroup $LEAKY_CGROUP when set. Sets LEAKY_PID,
+#                          LEAKY_PORT, LEAKY_URL, LEAKY_LOG (its stderr); stopped on exit
+#   wait_leaky             wait up to $WAIT_TIMEOUT s for it to exit by itself, reap it,
+#                          set LEAKY_STATUS (128+N for signal N); 1 on timeout
+#   stop_leaky [SIG]       send SIG (TERM), then wait_leaky; SIGKILL after the timeout
+#                          and return 1
+#   cg_make NAME LIMIT     create memory cgroup NAME under our own (cgroup v1) with
+#                          LIMIT (bytes, or K/M/G) and no swap; sets CG; removed on
+#                          exit; skips the test when that is not possible
+#   cg_exec CG CMD...      run CMD inside cgroup directory CG (exec, same pid)
+#   cg_oom_kills [CG]      the oom_kill counter of CG (default $CG)
+#   cg_rm [CG]             kill what is left in CG, remove it
+#
+# Variables: T (per-test temp dir, removed on exit), BUILD (= $OOMWATCH_BUILD, default
+# <repo>/build), REPO, LEAKY_BIN.
+
+set -u
+
+REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+BUILD=${OOMWATCH_BUILD:-$REPO/build}
+LEAKY_BIN=$BUILD/leaky-server
+WAIT_TIMEOUT=${WAIT_TIMEOUT:-10}
+T=$(mktemp -d "${TMPDIR:-/tmp}/oomwatch-test.XXXXXX") || exit 1
+
+_exit_cmds=()
+at_exit() { _exit_cmds+=("$*"); }
+_run_exit_cmds() {
+        local i
+        for ((i = ${#_exit_cmds[@]} - 1; i >= 0; i--)); do
+                eval "${_exit_cmds[i]}" || true
+        done
+        rm -rf "$T"
+}
+trap _run_exit_cmds EXIT
+trap 'exit 143' TERM    # timeout(1) sends TERM: still clean up
+trap 'exit 130' INT
+
+fail() { echo "FAIL: $*" >&2; exit 1; }
+skip() { echo "SKIP: $*"; exit 77; }
+
+assert_eq() {
+        [ "$1" = "$2" ] || fail "${3:-value}: expected '$2', got '$1'"
+}
+assert_ge() {
+        [ "$1" -ge "$2" ] 2>/dev/null || fail "${3:-value}: expected >= $2, got '$1'"
+}
+assert_le() {
+        [ "$1" -le "$2" ] 2>/dev/null || fail "${3:-value}: expected <= $2, got '$1'"
+}
+
+wait_for() {
+        local deadline=$((SECONDS + WAIT_TIMEOUT))
+        until "$@"; do
+                [ "$SECONDS" -lt "$deadline" ] || return 1
+                sleep 0.05
+        done
+}
+
+proc_gone() {
+        local state
+        state=$(awk '{ print $3 }' "/proc/$1/stat" 2>/dev/null) || return 0
+        [ -z "$state" ] || [ "$state" = Z ]
+}
+
+rss_kib() {
+        awk '/^VmRSS:/ { print $2; found = 1 } END { exit !found }' "/proc/$1/status"
+}
+
+free_port() {
+        local used port i
+        # Local ports of every TCP socket, from hex in /proc/net/tcp{,6}.
+        used=$(awk 'FNR > 1 { split($2, a, ":"); print a[2] }' /proc/net/tcp /proc/net/tcp6 |
+               while read -r hex; do echo $((16#$hex)); done)
+        for ((i = 0; i < 100; i++)); do
+                port=$((20000 + RANDOM % 12768))
+                if ! grep -qx "$port" <<<"$used"; then
+                        echo "$port"
+                        return 0
+                fi
+        done
+        return 1
+}
+
+cg_exec() {
+        local cg=$1
+        shift
+        exec sh -c 'echo $$ > "$0/cgroup.procs" && exec "$@"' "$cg" "$@"
+}
+
+# Starts on a free port; retries when another process takes the port first.
+start_leaky() {
+        local try
+        [ -x "$LEAKY_BIN" ] || fail "$LEAKY_BIN is not built"
+        LEAKY_LOG=$T/leaky.log
+        for try in 1 2 3; do
+                LEAKY_PORT=$(free_port) || fail "no free TCP port"
+                LEAKY_URL=http://127.0.0.1:$LEAKY_PORT
+                if [ -n "${LEAKY_CGROUP:-}" ]; then
+                        (cg_exec "$LEAKY_CGROUP" "$LEAKY_BIN" --port "$LEAKY_PORT" "$@") \
+                                >/dev/null 2>"$LEAKY_LOG" &
+                else
+                        "$LEAKY_BIN" --port "$LEAKY_PORT" "$@" >/dev/null 2>"$LEAKY_LOG" &
+                fi
+                LEAKY_PID=$!
+                [ "$try" = 1 ] && at_exit stop_leaky
+                # The start-up line comes once the socket listens; probing with
+                # a request would add a log line and allocations of its own.
+                wait_for _leaky_up_or_gone || fail "leaky-server did not start: $(cat "$LEAKY_LOG")"
+                proc_gone "$LEAKY_PID" || return 0
+                wait "$LEAKY_PID"
+                grep -q "cannot listen" "$LEAKY_LOG" || fail "leaky-server exited: $(cat "$LEAKY_LOG")"
+        done
+        fail "leaky-server found no free port: $(cat "$LEAKY_LOG")"
+}
+_leaky_up_or_gone() {
+        grep -q "listening on" "$LEAKY_LOG" || proc_gone "$LEAKY_PID"
+}
+
+wait_leaky() {
+        [ -n "${LEAKY_PID:-}" ] || return 0
+        wait_for proc_gone "$LEAKY_PID" || return 1
+        wait "$LEAKY_PID"
+        LEAKY_STATUS=$?
+        LEAKY_PID=
+}
+
+stop_leaky() {
+        [ -n "${LEAKY_PID:-}" ] || return 0
+        kill -s "${1:-TERM}" "$LEAKY_PID" 2>/dev/null
+        wait_leaky && return 0
+        kill -s KILL "$LEAKY_PID" 2>/dev/null
+        WAIT_TIMEOUT=5 wait_leaky
+        return 1
+}
+
+# The memory controller's v1 directory of this shell (e.g. /sys/fs/cgroup/memory/x).
+_cg_self_memory() {
+        local path
+        path=$(awk -F: '$2 == "memory" { print $3 }' /proc/self/cgroup)
+        [ -n "$path" ] && [ -d "/sys/fs/cgroup/memory$path" ] || return 1
+        echo "/sys/fs/cgroup/memory${path%/}"
+}
+
+cg_make() {
+        local parent
+        parent=$(_cg_self_memory) || skip "no cgroup v1 memory controller for this process"
+        CG=$parent/$1
+        mkdir "$CG" 2>/dev/null || skip "cannot create cgroup '$CG' (no permission?)"
+        at_exit cg_rm "$CG"
+        echo "$2" > "$CG/memory.limit_in_bytes" || fail "cannot set memory limit of '$CG'"
+        if [ -e "$CG/memory.memsw.limit_in_bytes" ]; then
+                echo "$2" > "$CG/memory.memsw.limit_in_bytes" ||
+                        fail "cannot set memory+swap limit of '$CG'"
+        fi
+        echo 0 > "$CG/memory.swappiness" 2>/dev/null || true
+}
+
+cg_oom_kills() {
+        awk '$1 == "oom_kill" { print $2; found = 1 } END { exit !found }' \
+                "${1:-$CG}/memory.oom_control"
+}
+
+cg_rm() {
+        local cg=${1:-$CG} pid i
+        [ -d "$cg" ] || return 0
+        for ((i = 0; i < 100; i++)); do
+                [ -s "$cg/cgroup.procs" ] || break
+                while read -r pid; do kill -KILL "$pid" 2>/dev/null; done < "$cg/cgroup.procs"
+                sleep 0.05
+        done
+        for ((i = 0; i < 100; i++)); do
+                rmdir "$cg" 2>/dev/null && return 0
+                sleep 0.05
+        done
+        echo "warning: cannot remove cgroup '$cg'" >&2
+        return 1
+}
