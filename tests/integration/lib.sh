@@ -23,13 +23,15 @@
 #   cg_make NAME LIMIT     create memory cgroup NAME under our own (cgroup v1) with
 #                          LIMIT (bytes, or K/M/G) and no swap; sets CG; removed on
 #                          exit; skips the test when that is not possible
-#   cg_exec CG CMD...      run CMD inside cgroup directory CG (exec, same pid)
+#   cg_exec CG CMD...      replace this (sub)shell with CMD inside cgroup directory CG:
+#                          ( cg_exec "$CG" prog args ) &  keeps $! as the pid of prog
 #   cg_oom_kills [CG]      the oom_kill counter of CG (default $CG)
 #   cg_rm [CG]             kill what is left in CG, remove it
 #
 # Variables: T (per-test temp dir, removed on exit), BUILD (= $OOMWATCH_BUILD, default
 # <repo>/build), REPO, LEAKY_BIN.
 
+# shellcheck disable=SC2034  # LEAKY_* and T are set for the tests that source this
 set -u
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
