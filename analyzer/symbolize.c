@@ -1,0 +1,588 @@
+/* Symbolizer on elfutils libdwfl; see symbolize.h. */
+#include "symbolize.h"
+
+#include <ctype.h>
+#include <dlfcn.h>
+#include <dwarf.h>
+#include <elfutils/libdw.h>
+#include <elfutils/libdwfl.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <gelf.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+typedef char *(*demangle_fn)(const char *, char *, size_t *, int *);
+
+struct load_seg {
+        uint64_t offset, filesz, vaddr;
+};
+
+struct sym_module {
+        char *path;
+        const char *base;      /* basename of path */
+        bool opened, failed, alloc_lib;
+        Dwfl *dwfl;
+        Dwfl_Module *mod;
+        struct load_seg *segs;
+        size_t nsegs;
+        /* cache: vaddr -> result index + 1 */
+        uint64_t *keys;
+        uint32_t *vals;
+        size_t nslots, nused;
+};
+
+struct sym_ctx {
+        struct au_strpool *pool;
+        struct au_strpool paths;       /* module path -> module index */
+        struct sym_module *mods;
+        size_t nmods, cap_mods;
+        struct sym_result *results;
+        size_t nresults, cap_results;
+        uint32_t *names;
+        size_t nnames, cap_names;
+        /* raw addresses outside every mapping: addr -> result index + 1 */
+        uint64_t *ukeys;
+        uint32_t *uvals;
+        size_t unslots, unused;
+        void *cxx;                     /* dlopen handle of libstdc++ */
+        demangle_fn demangle;
+        bool demangle_tried;
+        char *debuginfo_path;
+        Dwfl_Callbacks cb;
+        unsigned long lookups;
+};
+
+struct space_map {
+        uint64_t start, end, offset;
+        size_t mod;
+};
+
+struct sym_space {
+        struct sym_ctx *c;
+        struct space_map *maps;  /* sorted by start */
+        size_t nmaps;
+};
+
+/* ---- names ------------------------------------------------------------- */
+
+/* delete s[a..b) in place */
+static void cut(char *s, size_t a, size_t b)
+{
+        memmove(s + a, s + b, strlen(s + b) + 1);
+}
+
+/* Remove innermost groups open..close (no nested open/close inside),
+ * repeatedly, like jeprof's `while (s/\([^()]*\)(\s*const)?//g) {}`. */
+static void strip_groups(char *s, char open, char close, bool eat_const)
+{
+        bool changed = true;
+        while (changed) {
+                changed = false;
+                size_t last_open = SIZE_MAX;
+                for (size_t i = 0; s[i]; i++) {
+                        if (s[i] == open)
+                                last_open = i;
+                        else if (s[i] == close) {
+                                if (last_open == SIZE_MAX)
+                                        continue;
+                                size_t end = i + 1;
+                                if (eat_const) {
+                                        size_t j = end;
+                                        while (isspace((unsigned char)s[j]))
+                                                j++;
+                                        if (strncmp(s + j, "const", 5) == 0)
+                                                end = j + 5;
+                                }
+                                cut(s, last_open, end);
+                                changed = true;
+                                i = last_open;
+                                last_open = SIZE_MAX;
+                                if (!s[i])
+                                        break;
+                                i--;    /* re-examine the character now at i */
+                                if (i == SIZE_MAX)
+                                        i = (size_t)-1;
+                        }
+                }
+        }
+}
+
+char *sym_short_name(const char *name)
+{
+        char *s = strdup(name);
+        if (!s)
+                return NULL;
+        strip_groups(s, '(', ')', true);
+        strip_groups(s, '<', '>', false);
+        /* s/^.*\s+(\w+::)/$1/ : cut up to the last blank followed by word:: */
+        for (size_t j = strlen(s); j-- > 0;) {
+                if (!isspace((unsigned char)s[j]))
+                        continue;
+                size_t k = j + 1;
+                while (isalnum((unsigned char)s[k]) || s[k] == '_')
+                        k++;
+                if (k > j + 1 && s[k] == ':' && s[k + 1] == ':') {
+                        cut(s, 0, j + 1);
+                        break;
+                }
+        }
+        return s;
+}
+
+bool sym_is_alloc_name(const char *n)
+{
+        static const char *const exact[] = {
+                "calloc", "cfree", "malloc", "newImpl", "void* newImpl", "free", "memalign",
+                "posix_memalign", "aligned_alloc", "pvalloc", "valloc", "realloc", "reallocarray",
+                "mallocx", "rallocx", "xallocx", "dallocx", "sdallocx", "sdallocx_noflags",
+                "malloc_default", "operator new", "operator new[]",
+                "__libc_malloc", "__libc_calloc", "__libc_realloc", "__libc_memalign",
+                "__builtin_new", "__builtin_vec_new", "do_malloc",
+                "tc_malloc", "tc_calloc", "tc_realloc", "tc_memalign", "tc_new", "tc_newarray",
+        };
+        for (size_t i = 0; i < sizeof(exact) / sizeof(exact[0]); i++)
+                if (strcmp(n, exact[i]) == 0)
+                        return true;
+        return strncmp(n, "je_", 3) == 0 || strncmp(n, "_rjem_", 6) == 0 ||
+               strncmp(n, "prof_", 5) == 0 || strncmp(n, "imalloc", 7) == 0;
+}
+
+static bool is_alloc_lib(const char *base)
+{
+        return strncmp(base, "libjemalloc", 11) == 0 || strncmp(base, "libtcmalloc", 11) == 0;
+}
+
+static void load_demangler(struct sym_ctx *c)
+{
+        if (c->demangle_tried)
+                return;
+        c->demangle_tried = true;
+        /* already in the process (a C++ host)? */
+        c->demangle = (demangle_fn)dlsym(RTLD_DEFAULT, "__cxa_demangle");
+        if (c->demangle)
+                return;
+        c->cxx = dlopen("libstdc++.so.6", RTLD_LAZY | RTLD_LOCAL);
+        if (c->cxx)
+                c->demangle = (demangle_fn)dlsym(c->cxx, "__cxa_demangle");
+}
+
+/* demangle (if mangled) and shorten; returns a pool id or -ENOMEM */
+static int64_t intern_func(struct sym_ctx *c, const char *raw)
+{
+        char *dem = NULL;
+        if (raw[0] == '_' && raw[1] == 'Z') {
+                load_demangler(c);
+                if (c->demangle) {
+                        int status = 0;
+                        dem = c->demangle(raw, NULL, NULL, &status);
+                        if (status != 0) {
+                                free(dem);
+                                dem = NULL;
+                        }
+                }
+        }
+        char *shortn = sym_short_name(dem ? dem : raw);
+        free(dem);
+        if (!shortn)
+                return -ENOMEM;
+        /* a name made only of removed groups: keep the original */
+        int64_t id = au_intern(c->pool, shortn[0] ? shortn : raw);
+        free(shortn);
+        return id;
+}
+
+/* ---- context --------------------------------------------------------------- */
+
+int sym_ctx_new(struct au_strpool *pool, struct sym_ctx **ret)
+{
+        struct sym_ctx *c = calloc(1, sizeof(*c));
+        if (!c)
+                return -ENOMEM;
+        c->pool = pool;
+        au_strpool_init(&c->paths);
+        c->cb.find_elf = dwfl_build_id_find_elf;
+        c->cb.find_debuginfo = dwfl_standard_find_debuginfo;
+        c->cb.section_address = dwfl_offline_section_address;
+        c->cb.debuginfo_path = &c->debuginfo_path;   /* NULL: the default search */
+        *ret = c;
+        return 0;
+}
+
+static void module_close(struct sym_module *m)
+{
+        if (m->dwfl)
+                dwfl_end(m->dwfl);
+        free(m->segs);
+        free(m->keys);
+        free(m->vals);
+        free(m->path);
+}
+
+void sym_ctx_free(struct sym_ctx *c)
+{
+        if (!c)
+                return;
+        for (size_t i = 0; i < c->nmods; i++)
+                module_close(&c->mods[i]);
+        free(c->mods);
+        au_strpool_free(&c->paths);
+        free(c->results);
+        free(c->names);
+        free(c->ukeys);
+        free(c->uvals);
+        if (c->cxx)
+                dlclose(c->cxx);
+        free(c);
+}
+
+const uint32_t *sym_names(const struct sym_ctx *c)
+{
+        return c->names;
+}
+
+void sym_stats(const struct sym_ctx *c, unsigned *ret_modules, unsigned long *ret_lookups)
+{
+        unsigned n = 0;
+        for (size_t i = 0; i < c->nmods; i++)
+                n += c->mods[i].opened && !c->mods[i].failed;
+        if (ret_modules)
+                *ret_modules = n;
+        if (ret_lookups)
+                *ret_lookups = c->lookups;
+}
+
+static int64_t module_get(struct sym_ctx *c, const char *path)
+{
+        int64_t id = au_intern(&c->paths, path);
+        if (id < 0)
+                return id;
+        if ((size_t)id < c->nmods)
+                return id;
+        if (au_grow(&c->mods, &c->cap_mods, c->nmods + 1, sizeof(*c->mods)) < 0)
+                return -ENOMEM;
+        struct sym_module *m = &c->mods[c->nmods];
+        memset(m, 0, sizeof(*m));
+        m->path = strdup(path);
+        if (!m->path)
+                return -ENOMEM;
+        const char *b = strrchr(m->path, '/');
+        m->base = b ? b + 1 : m->path;
+        m->alloc_lib = is_alloc_lib(m->base);
+        return (int64_t)c->nmods++;
+}
+
+/* Open the module's ELF in its own libdwfl session, at link-time addresses.
+ * Failure is not an error: the module's frames get "module+0xOFF" names. */
+static void module_open(struct sym_ctx *c, struct sym_module *m)
+{
+        m->opened = true;
+        m->failed = true;
+        int fd = open(m->path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        if (fd < 0)
+                return;
+        m->dwfl = dwfl_begin(&c->cb);
+        if (!m->dwfl) {
+                close(fd);
+                return;
+        }
+        dwfl_report_begin(m->dwfl);
+        /* base 0 relative to p_vaddr: module addresses are ELF vaddrs.
+         * libdwfl owns fd from here on. */
+        m->mod = dwfl_report_elf(m->dwfl, m->base, m->path, fd, 0, true);
+        dwfl_report_end(m->dwfl, NULL, NULL);
+        if (!m->mod)
+                return;
+        GElf_Addr bias = 0;
+        Elf *elf = dwfl_module_getelf(m->mod, &bias);
+        if (!elf)
+                return;
+        size_t nph;
+        if (elf_getphdrnum(elf, &nph) != 0)
+                return;
+        for (size_t i = 0; i < nph; i++) {
+                GElf_Phdr ph;
+                if (!gelf_getphdr(elf, (int)i, &ph) || ph.p_type != PT_LOAD)
+                        continue;
+                size_t cap = m->nsegs;
+                if (au_grow(&m->segs, &cap, m->nsegs + 1, sizeof(*m->segs)) < 0)
+                        return;
+                m->segs[m->nsegs++] = (struct load_seg){ ph.p_offset, ph.p_filesz, ph.p_vaddr + bias };
+        }
+        m->failed = m->nsegs == 0;
+}
+
+/* file offset -> module address, or false when no PT_LOAD covers it */
+static bool module_vaddr(const struct sym_module *m, uint64_t foff, uint64_t *ret)
+{
+        for (size_t i = 0; i < m->nsegs; i++) {
+                const struct load_seg *s = &m->segs[i];
+                if (foff >= s->offset && foff - s->offset < s->filesz) {
+                        *ret = s->vaddr + (foff - s->offset);
+                        return true;
+                }
+        }
+        return false;
+}
+
+/* ---- address cache ------------------------------------------------------- */
+
+static int cache_find(uint64_t **keys, uint32_t **vals, size_t *nslots, size_t *nused,
+                      uint64_t key, uint32_t **ret_slot)
+{
+        if ((*nused + 1) * 2 > *nslots) {
+                size_t ns = *nslots ? *nslots * 2 : 1024;
+                uint64_t *k = calloc(ns, sizeof(*k));
+                uint32_t *v = calloc(ns, sizeof(*v));
+                if (!k || !v) {
+                        free(k);
+                        free(v);
+                        return -ENOMEM;
+                }
+                for (size_t i = 0; i < *nslots; i++) {
+                        if (!(*vals)[i])
+                                continue;
+                        size_t j = au_hash_u64((*keys)[i]) & (ns - 1);
+                        while (v[j])
+                                j = (j + 1) & (ns - 1);
+                        k[j] = (*keys)[i];
+                        v[j] = (*vals)[i];
+                }
+                free(*keys);
+                free(*vals);
+                *keys = k;
+                *vals = v;
+                *nslots = ns;
+        }
+        size_t j = au_hash_u64(key) & (*nslots - 1);
+        while ((*vals)[j] && (*keys)[j] != key)
+                j = (j + 1) & (*nslots - 1);
+        if (!(*vals)[j]) {
+                (*keys)[j] = key;
+                (*nused)++;
+        }
+        *ret_slot = &(*vals)[j];
+        return 0;
+}
+
+static int push_name(struct sym_ctx *c, int64_t id)
+{
+        if (id < 0)
+                return (int)id;
+        if (au_grow(&c->names, &c->cap_names, c->nnames + 1, sizeof(*c->names)) < 0)
+                return -ENOMEM;
+        c->names[c->nnames++] = (uint32_t)id;
+        return 0;
+}
+
+static const char *die_name(Dwarf_Die *die)
+{
+        Dwarf_Attribute a;
+        const char *s = NULL;
+        if (dwarf_attr_integrate(die, DW_AT_linkage_name, &a) ||
+            dwarf_attr_integrate(die, DW_AT_MIPS_linkage_name, &a))
+                s = dwarf_formstring(&a);
+        if (!s && dwarf_attr_integrate(die, DW_AT_name, &a))
+                s = dwarf_formstring(&a);
+        return s;
+}
+
+/* Resolve vaddr in module m into a new result. */
+static int resolve(struct sym_ctx *c, struct sym_module *m, uint64_t vaddr, struct sym_result *r)
+{
+        c->lookups++;
+        r->first = (uint32_t)c->nnames;
+        r->n = 0;
+        r->fileline = -1;
+        r->alloc = m->alloc_lib;
+        int e;
+        const char *physical = NULL;
+
+        GElf_Off off = 0;
+        GElf_Sym sym;
+        const char *symname = dwfl_module_addrinfo(m->mod, vaddr, &off, &sym, NULL, NULL, NULL);
+
+        Dwarf_Addr cubias = 0;
+        Dwarf_Die *cu = dwfl_module_addrdie(m->mod, vaddr, &cubias);
+        if (cu) {
+                Dwarf_Die *scopes = NULL;
+                int ns = dwarf_getscopes(cu, vaddr - cubias, &scopes);
+                for (int i = 0; i < ns; i++) {
+                        int tag = dwarf_tag(&scopes[i]);
+                        if (tag == DW_TAG_inlined_subroutine) {
+                                const char *n = die_name(&scopes[i]);
+                                if (n && (e = push_name(c, intern_func(c, n))) < 0) {
+                                        free(scopes);
+                                        return e;
+                                }
+                        } else if (tag == DW_TAG_subprogram) {
+                                physical = die_name(&scopes[i]);
+                                break;
+                        }
+                }
+                free(scopes);
+                Dwfl_Line *line = dwfl_module_getsrc(m->mod, vaddr);
+                int lineno = 0;
+                const char *file = line ? dwfl_lineinfo(line, NULL, &lineno, NULL, NULL, NULL) : NULL;
+                if (file) {
+                        char *fl = NULL;
+                        if (asprintf(&fl, "%s:%d", file, lineno) < 0)
+                                return -ENOMEM;
+                        int64_t id = au_intern(c->pool, fl);
+                        free(fl);
+                        if (id < 0)
+                                return (int)id;
+                        r->fileline = (int32_t)id;
+                }
+        }
+        /* like addr2line, DWARF names the physical function; the symbol
+         * table (without its @VERSION suffix) when there is no DWARF */
+        char *symcopy = NULL;
+        if (!physical && symname) {
+                const char *at = strchr(symname, '@');
+                if (at && at != symname)
+                        symcopy = strndup(symname, (size_t)(at - symname));
+                physical = symcopy ? symcopy : symname;
+        }
+        if (physical) {
+                int64_t id = intern_func(c, physical);
+                free(symcopy);
+                if ((e = push_name(c, id)) < 0)
+                        return e;
+                if (sym_is_alloc_name(au_str(c->pool, (uint32_t)id)))
+                        r->alloc = true;
+        } else {
+                char buf[64];
+                snprintf(buf, sizeof(buf), "+0x%" PRIx64, vaddr);
+                char *n = NULL;
+                if (asprintf(&n, "%s%s", m->base, buf) < 0)
+                        return -ENOMEM;
+                e = push_name(c, au_intern(c->pool, n));
+                free(n);
+                if (e < 0)
+                        return e;
+        }
+        r->n = (uint32_t)(c->nnames - r->first);
+        return 0;
+}
+
+static int add_result(struct sym_ctx *c, const struct sym_result *r, uint32_t *slot)
+{
+        if (au_grow(&c->results, &c->cap_results, c->nresults + 1, sizeof(*c->results)) < 0)
+                return -ENOMEM;
+        c->results[c->nresults++] = *r;
+        *slot = (uint32_t)c->nresults;
+        return 0;
+}
+
+/* ---- address spaces ------------------------------------------------------- */
+
+static int cmp_map(const void *a, const void *b)
+{
+        const struct space_map *x = a, *y = b;
+        return x->start < y->start ? -1 : x->start > y->start;
+}
+
+int sym_space_new(struct sym_ctx *c, const struct hp_profile *p, const char *binary,
+                  struct sym_space **ret)
+{
+        struct sym_space *s = calloc(1, sizeof(*s));
+        if (!s)
+                return -ENOMEM;
+        s->c = c;
+        s->maps = calloc(p->nmaps ? p->nmaps : 1, sizeof(*s->maps));
+        if (!s->maps) {
+                free(s);
+                return -ENOMEM;
+        }
+        const char *exe = p->nmaps ? p->maps[0].path : NULL;
+        for (size_t i = 0; i < p->nmaps; i++) {
+                const char *path = p->maps[i].path;
+                if (binary && exe && strcmp(path, exe) == 0)
+                        path = binary;
+                int64_t mi = module_get(c, path);
+                if (mi < 0) {
+                        sym_space_free(s);
+                        return (int)mi;
+                }
+                s->maps[s->nmaps++] = (struct space_map){ p->maps[i].start, p->maps[i].end,
+                                                          p->maps[i].offset, (size_t)mi };
+        }
+        qsort(s->maps, s->nmaps, sizeof(*s->maps), cmp_map);
+        *ret = s;
+        return 0;
+}
+
+void sym_space_free(struct sym_space *s)
+{
+        if (!s)
+                return;
+        free(s->maps);
+        free(s);
+}
+
+int sym_lookup(struct sym_space *s, uint64_t addr, struct sym_result *ret)
+{
+        struct sym_ctx *c = s->c;
+        /* binary search the mapping holding addr */
+        size_t lo = 0, hi = s->nmaps;
+        while (lo < hi) {
+                size_t mid = lo + (hi - lo) / 2;
+                if (s->maps[mid].start <= addr)
+                        lo = mid + 1;
+                else
+                        hi = mid;
+        }
+        const struct space_map *sm = lo > 0 && addr < s->maps[lo - 1].end ? &s->maps[lo - 1] : NULL;
+        uint32_t *slot;
+        int r;
+        if (!sm) {
+                r = cache_find(&c->ukeys, &c->uvals, &c->unslots, &c->unused, addr, &slot);
+                if (r < 0)
+                        return r;
+                if (!*slot) {
+                        char buf[32];
+                        snprintf(buf, sizeof(buf), "0x%" PRIx64, addr);
+                        struct sym_result res = { .first = (uint32_t)c->nnames, .n = 1, .fileline = -1 };
+                        if ((r = push_name(c, au_intern(c->pool, buf))) < 0 ||
+                            (r = add_result(c, &res, slot)) < 0)
+                                return r;
+                }
+                *ret = c->results[*slot - 1];
+                return 0;
+        }
+        struct sym_module *m = &c->mods[sm->mod];
+        if (!m->opened)
+                module_open(c, m);
+        uint64_t foff = addr - sm->start + sm->offset;
+        uint64_t vaddr = foff;
+        bool known = !m->failed && module_vaddr(m, foff, &vaddr);
+        /* key: module address, or file offset with the top bit set */
+        uint64_t key = known ? vaddr : (foff | (1ULL << 63));
+        r = cache_find(&m->keys, &m->vals, &m->nslots, &m->nused, key, &slot);
+        if (r < 0)
+                return r;
+        if (!*slot) {
+                struct sym_result res = { .first = (uint32_t)c->nnames, .fileline = -1,
+                                          .alloc = m->alloc_lib };
+                if (known) {
+                        r = resolve(c, m, vaddr, &res);
+                } else {
+                        char *n = NULL;
+                        if (asprintf(&n, "%s+0x%" PRIx64, m->base, foff) < 0)
+                                return -ENOMEM;
+                        r = push_name(c, au_intern(c->pool, n));
+                        free(n);
+                        res.n = 1;
+                }
+                if (r < 0)
+                        return r;
+                if ((r = add_result(c, &res, slot)) < 0)
+                        return r;
+        }
+        *ret = c->results[*slot - 1];
+        return 0;
+}
