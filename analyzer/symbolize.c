@@ -378,16 +378,51 @@ static int push_name(struct sym_ctx *c, int64_t id)
         return 0;
 }
 
-static const char *die_name(Dwarf_Die *die)
+/* Name of a function DIE as a pool id: its linkage name demangled, else
+ * DW_AT_name qualified with the namespaces and classes around its
+ * declaration. Returns the id, -ENOENT without a name, or -ENOMEM. */
+static int64_t die_func_id(struct sym_ctx *c, Dwarf_Die *die)
 {
         Dwarf_Attribute a;
         const char *s = NULL;
         if (dwarf_attr_integrate(die, DW_AT_linkage_name, &a) ||
             dwarf_attr_integrate(die, DW_AT_MIPS_linkage_name, &a))
                 s = dwarf_formstring(&a);
-        if (!s && dwarf_attr_integrate(die, DW_AT_name, &a))
-                s = dwarf_formstring(&a);
-        return s;
+        if (s)
+                return intern_func(c, s);
+        if (!dwarf_attr_integrate(die, DW_AT_name, &a) || !(s = dwarf_formstring(&a)))
+                return -ENOENT;
+        /* the declaration: follow abstract_origin, then specification */
+        Dwarf_Die decl = *die, tmp;
+        for (int hop = 0; hop < 4; hop++) {
+                if (dwarf_attr(&decl, DW_AT_abstract_origin, &a) && dwarf_formref_die(&a, &tmp))
+                        decl = tmp;
+                else if (dwarf_attr(&decl, DW_AT_specification, &a) && dwarf_formref_die(&a, &tmp))
+                        decl = tmp;
+                else
+                        break;
+        }
+        Dwarf_Die *scopes = NULL;
+        int ns = dwarf_getscopes_die(&decl, &scopes);
+        char *q = strdup(s);
+        for (int i = 1; q && i < ns; i++) {
+                int tag = dwarf_tag(&scopes[i]);
+                if (tag != DW_TAG_namespace && tag != DW_TAG_class_type &&
+                    tag != DW_TAG_structure_type && tag != DW_TAG_union_type)
+                        continue;
+                const char *pn = dwarf_diename(&scopes[i]);
+                char *nq = NULL;
+                if (asprintf(&nq, "%s::%s", pn ? pn : "(anonymous namespace)", q) < 0)
+                        nq = NULL;
+                free(q);
+                q = nq;
+        }
+        free(scopes);
+        if (!q)
+                return -ENOMEM;
+        int64_t id = intern_func(c, q);
+        free(q);
+        return id;
 }
 
 /* Resolve vaddr in module m into a new result. */
@@ -399,7 +434,7 @@ static int resolve(struct sym_ctx *c, struct sym_module *m, uint64_t vaddr, stru
         r->fileline = -1;
         r->alloc = m->alloc_lib;
         int e;
-        const char *physical = NULL;
+        int64_t physical_id = -ENOENT;
 
         GElf_Off off = 0;
         GElf_Sym sym;
@@ -408,22 +443,48 @@ static int resolve(struct sym_ctx *c, struct sym_module *m, uint64_t vaddr, stru
         Dwarf_Addr cubias = 0;
         Dwarf_Die *cu = dwfl_module_addrdie(m->mod, vaddr, &cubias);
         if (cu) {
+                /* like eu-addr2line -i: the innermost function scope at
+                 * the PC, then (when it is an inlined instance) the chain of
+                 * concrete scopes containing it, out to the subprogram */
                 Dwarf_Die *scopes = NULL;
                 int ns = dwarf_getscopes(cu, vaddr - cubias, &scopes);
+                Dwarf_Die inner;
+                bool have_inner = false;
                 for (int i = 0; i < ns; i++) {
                         int tag = dwarf_tag(&scopes[i]);
-                        if (tag == DW_TAG_inlined_subroutine) {
-                                const char *n = die_name(&scopes[i]);
-                                if (n && (e = push_name(c, intern_func(c, n))) < 0) {
-                                        free(scopes);
-                                        return e;
-                                }
-                        } else if (tag == DW_TAG_subprogram) {
-                                physical = die_name(&scopes[i]);
+                        if (tag == DW_TAG_inlined_subroutine || tag == DW_TAG_subprogram ||
+                            tag == DW_TAG_entry_point) {
+                                inner = scopes[i];
+                                have_inner = true;
                                 break;
                         }
                 }
                 free(scopes);
+                scopes = NULL;
+                if (have_inner && dwarf_tag(&inner) != DW_TAG_inlined_subroutine) {
+                        physical_id = die_func_id(c, &inner);
+                } else if (have_inner) {
+                        int64_t id = die_func_id(c, &inner);
+                        if (id != -ENOENT && (e = push_name(c, id)) < 0)
+                                return e;
+                        ns = dwarf_getscopes_die(&inner, &scopes);
+                        for (int i = 1; i < ns; i++) {
+                                int tag = dwarf_tag(&scopes[i]);
+                                if (tag != DW_TAG_inlined_subroutine && tag != DW_TAG_subprogram &&
+                                    tag != DW_TAG_entry_point)
+                                        continue;
+                                if (tag != DW_TAG_inlined_subroutine) {
+                                        physical_id = die_func_id(c, &scopes[i]);
+                                        break;
+                                }
+                                id = die_func_id(c, &scopes[i]);
+                                if (id != -ENOENT && (e = push_name(c, id)) < 0) {
+                                        free(scopes);
+                                        return e;
+                                }
+                        }
+                        free(scopes);
+                }
                 Dwfl_Line *line = dwfl_module_getsrc(m->mod, vaddr);
                 int lineno = 0;
                 const char *file = line ? dwfl_lineinfo(line, NULL, &lineno, NULL, NULL, NULL) : NULL;
@@ -440,19 +501,21 @@ static int resolve(struct sym_ctx *c, struct sym_module *m, uint64_t vaddr, stru
         }
         /* like addr2line, DWARF names the physical function; the symbol
          * table (without its @VERSION suffix) when there is no DWARF */
-        char *symcopy = NULL;
-        if (!physical && symname) {
+        if (physical_id == -ENOMEM)
+                return -ENOMEM;
+        if (physical_id < 0 && symname) {
                 const char *at = strchr(symname, '@');
-                if (at && at != symname)
-                        symcopy = strndup(symname, (size_t)(at - symname));
-                physical = symcopy ? symcopy : symname;
+                if (at && at != symname) {
+                        char *copy = strndup(symname, (size_t)(at - symname));
+                        physical_id = copy ? intern_func(c, copy) : -ENOMEM;
+                        free(copy);
+                } else
+                        physical_id = intern_func(c, symname);
         }
-        if (physical) {
-                int64_t id = intern_func(c, physical);
-                free(symcopy);
-                if ((e = push_name(c, id)) < 0)
+        if (physical_id >= 0) {
+                if ((e = push_name(c, physical_id)) < 0)
                         return e;
-                if (sym_is_alloc_name(au_str(c->pool, (uint32_t)id)))
+                if (sym_is_alloc_name(au_str(c->pool, (uint32_t)physical_id)))
                         r->alloc = true;
         } else {
                 char buf[64];
