@@ -135,6 +135,9 @@ char *sym_short_name(const char *name)
 
 bool sym_is_alloc_name(const char *n)
 {
+        /* glibc's internal aliases: __GI___libc_malloc */
+        if (strncmp(n, "__GI_", 5) == 0)
+                n += 5;
         static const char *const exact[] = {
                 "calloc", "cfree", "malloc", "newImpl", "void* newImpl", "free", "memalign",
                 "posix_memalign", "aligned_alloc", "pvalloc", "valloc", "realloc", "reallocarray",
