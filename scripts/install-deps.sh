@@ -6,7 +6,7 @@
 set -eu
 
 core="build-essential pkg-config libjemalloc-dev libjemalloc2 libcgroup-dev libinih-dev
-libdw-dev libelf-dev libmicrohttpd-dev check curl graphviz binutils"
+libdw-dev libelf-dev libmicrohttpd-dev check curl jq graphviz binutils"
 wide="clang libclang-rt-14-dev wrk qemu-system-x86 busybox-static cpio hyperfine"
 
 want="$core"

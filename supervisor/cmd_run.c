@@ -1,18 +1,27 @@
 /* `oomwatch run`: parse the command line and configuration, then supervise. */
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "commands.h"
 #include "runopts.h"
+#include "supervise.h"
 
 int cmd_run(int argc, char **argv)
 {
         struct run_opts o;
         char *err = NULL;
+        sigset_t all;
         int r;
 
+        /* first thing: every signal is taken through the supervisor's signalfd */
+        sigfillset(&all);
+        if (sigprocmask(SIG_BLOCK, &all, NULL) < 0) {
+                perror("oomwatch run: sigprocmask");
+                return OW_EXIT_USAGE;
+        }
         r = run_parse_args(argc, argv, &o, &err);
         if (r == 1)
                 return 0;
@@ -21,7 +30,7 @@ int cmd_run(int argc, char **argv)
                 free(err);
                 return OW_EXIT_USAGE;
         }
-        fputs("oomwatch run: not implemented yet\n", stderr);
+        r = supervise(&o);
         cfg_free(&o.cfg);
-        return OW_EXIT_USAGE;
+        return r;
 }

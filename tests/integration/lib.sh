@@ -193,3 +193,73 @@ cg_rm() {
         echo "warning: cannot remove cgroup '$cg'" >&2
         return 1
 }
+
+# ---- oomwatch run ---------------------------------------------------------------
+#   ow_start [OPTION...] -- CMD...   start `oomwatch run OPTION... -- CMD...` in the
+#                          background with dumps in $T/dumps and reports in $T/reports
+#                          (unless the options say otherwise); sets OW_PID, OW_LOG
+#   ow_start_leaky [OPTION...]       ow_start ... -- leaky-server on a free port, wait
+#                          until it listens; sets LEAKY_PORT, LEAKY_URL
+#   ow_wait                wait (up to $WAIT_TIMEOUT s) for oomwatch to exit; OW_STATUS
+#   ow_bundle              print the one bundle directory under $T/reports
+#   ow_cgroups             print oomwatch's cgroups left under our own memory cgroup
+#   assert_no_ow_cgroups   fail if any is left
+#   json FILE FILTER       jq -r FILTER FILE
+OW_BIN=$BUILD/oomwatch
+
+ow_start() {
+        [ -x "$OW_BIN" ] || fail "$OW_BIN is not built"
+        OW_LOG=$T/oomwatch.log
+        "$OW_BIN" run -d "$T/dumps" -r "$T/reports" "$@" >"$T/oomwatch.out" 2>"$OW_LOG" &
+        OW_PID=$!
+        at_exit _ow_stop
+}
+_ow_stop() {
+        [ -n "${OW_PID:-}" ] || return 0
+        kill -TERM "$OW_PID" 2>/dev/null
+        WAIT_TIMEOUT=5 ow_wait || kill -KILL "$OW_PID" 2>/dev/null
+}
+
+ow_start_leaky() {
+        local args=() a
+        LEAKY_PORT=$(free_port) || fail "no free TCP port"
+        LEAKY_URL=http://127.0.0.1:$LEAKY_PORT
+        for a in "$@"; do args+=("$a"); done
+        ow_start "${args[@]}" -- "$LEAKY_BIN" --port "$LEAKY_PORT"
+        wait_for _ow_leaky_up || fail "leaky-server under oomwatch did not start: $(cat "$OW_LOG")"
+        proc_gone "$OW_PID" && fail "oomwatch exited at start: $(cat "$OW_LOG")"
+        return 0
+}
+_ow_leaky_up() {
+        grep -q "listening on" "$OW_LOG" || proc_gone "$OW_PID"
+}
+
+ow_wait() {
+        [ -n "${OW_PID:-}" ] || return 0
+        wait_for proc_gone "$OW_PID" || return 1
+        wait "$OW_PID"
+        OW_STATUS=$?
+        OW_PID=
+}
+
+ow_bundle() {
+        local d n
+        n=$(find "$T/reports" -mindepth 1 -maxdepth 1 -type d 2>/dev/null | wc -l)
+        [ "$n" = 1 ] || fail "expected one incident bundle in $T/reports, found $n"
+        d=$(find "$T/reports" -mindepth 1 -maxdepth 1 -type d)
+        echo "$d"
+}
+
+ow_cgroups() {
+        local parent
+        parent=$(_cg_self_memory) || return 0
+        find "$parent" -mindepth 1 -maxdepth 1 -type d -name 'oomwatch.*' 2>/dev/null
+}
+
+assert_no_ow_cgroups() {
+        local left
+        left=$(ow_cgroups)
+        [ -z "$left" ] || fail "cgroups left behind: $left"
+}
+
+json() { jq -r "$2" "$1"; }

@@ -1,0 +1,560 @@
+/* Memory cgroup of the target, v1 and v2, on libcgroup. */
+#include "cgroup.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libcgroup.h>
+#include <linux/magic.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/inotify.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+struct cg {
+        int version;
+        char *mount;      /* memory hierarchy mount point */
+        char *parent;     /* parent, relative to mount, starting with '/' */
+        char *rel;        /* our cgroup relative to mount */
+        char *path;       /* absolute directory */
+        int dir_fd;
+        int procs_fd;
+        int event_fd;     /* v1 eventfd / v2 inotify */
+        int oom_ctl_fd;   /* v1: memory.oom_control kept open for the registration */
+        int usage_fd;     /* v1: memory.usage_in_bytes for thresholds */
+        bool created;
+};
+
+static int ecg_to_errno(int ecg)
+{
+        switch (ecg) {
+        case 0:
+                return 0;
+        case ECGOTHER: {
+                int e = cgroup_get_last_errno();
+                return e > 0 ? -e : -EIO;
+        }
+        case ECGROUPNOTEXIST:
+                return -ENOENT;
+        case ECGROUPNOTALLOWED:
+        case ECGROUPNOTOWNER:
+                return -EACCES;
+        case ECGINVAL:
+        case ECGCANTSETVALUE:
+                return -EINVAL;
+        case ECGNONEMPTY:
+                return -EBUSY;
+        case ECGROUPNOTMOUNTED:
+        case ECGROUPSUBSYSNOTMOUNTED:
+                return -ENODEV;
+        case ECGROUPNOTINITIALIZED:
+                return -ENXIO;
+        default:
+                return -EIO;
+        }
+}
+
+static int set_err(char **ret_err, int r, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+static int set_err(char **ret_err, int r, const char *fmt, ...)
+{
+        va_list ap;
+
+        if (ret_err) {
+                free(*ret_err);
+                va_start(ap, fmt);
+                if (vasprintf(ret_err, fmt, ap) < 0)
+                        *ret_err = NULL;
+                va_end(ap);
+        }
+        return r;
+}
+
+static void close_fd(int *fd)
+{
+        if (*fd >= 0)
+                close(*fd);
+        *fd = -1;
+}
+
+/* Read a small cgroup file into buf (NUL-terminated). */
+static int read_file(int dir_fd, const char *name, char *buf, size_t len)
+{
+        int fd = openat(dir_fd, name, O_RDONLY | O_CLOEXEC);
+        ssize_t n;
+        int r;
+
+        if (fd < 0)
+                return -errno;
+        n = read(fd, buf, len - 1);
+        r = n < 0 ? -errno : 0;
+        close(fd);
+        if (r < 0)
+                return r;
+        buf[n] = '\0';
+        return (int)n;
+}
+
+static int write_file(int dir_fd, const char *name, const char *value)
+{
+        int fd = openat(dir_fd, name, O_WRONLY | O_CLOEXEC);
+        ssize_t n;
+        int r = 0;
+
+        if (fd < 0)
+                return -errno;
+        n = write(fd, value, strlen(value));
+        if (n < 0)
+                r = -errno;
+        close(fd);
+        return r;
+}
+
+static int parse_u64(const char *s, uint64_t *ret)
+{
+        char *end;
+        unsigned long long v;
+
+        if (strncmp(s, "max", 3) == 0) {
+                *ret = UINT64_MAX;
+                return 0;
+        }
+        errno = 0;
+        v = strtoull(s, &end, 10);
+        if (errno || end == s)
+                return -EINVAL;
+        *ret = v;
+        return 0;
+}
+
+/* "key value\n" lines: find key's value. */
+static int keyed_field(const char *text, const char *key, uint64_t *ret)
+{
+        size_t kl = strlen(key);
+
+        for (const char *p = text; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL)
+                if (strncmp(p, key, kl) == 0 && p[kl] == ' ')
+                        return parse_u64(p + kl + 1, ret);
+        return -ENOENT;
+}
+
+int cg_open(const char *parent, struct cg **ret, char **ret_err)
+{
+        struct cg *c;
+        struct statfs sfs;
+        char *cur = NULL;
+        int r;
+
+        c = calloc(1, sizeof(*c));
+        if (!c)
+                return -ENOMEM;
+        c->dir_fd = c->procs_fd = c->event_fd = c->oom_ctl_fd = c->usage_fd = -1;
+
+        r = ecg_to_errno(cgroup_init());
+        if (r < 0) {
+                set_err(ret_err, r, "cannot initialise libcgroup: %s (are cgroups mounted?)", strerror(-r));
+                goto fail;
+        }
+        r = ecg_to_errno(cgroup_get_subsys_mount_point("memory", &c->mount));
+        if (r < 0) {
+                set_err(ret_err, r, "no memory cgroup controller is mounted: %s", strerror(-r));
+                goto fail;
+        }
+        if (statfs(c->mount, &sfs) < 0) {
+                r = -errno;
+                set_err(ret_err, r, "\"%s\": %s", c->mount, strerror(-r));
+                goto fail;
+        }
+        c->version = sfs.f_type == CGROUP2_SUPER_MAGIC ? 2 : 1;
+
+        if (parent) {
+                c->parent = strdup(parent[0] == '/' ? parent : "/");
+                if (c->parent && parent[0] != '/') {
+                        free(c->parent);
+                        if (asprintf(&c->parent, "/%s", parent) < 0)
+                                c->parent = NULL;
+                }
+        } else {
+                r = ecg_to_errno(cgroup_get_current_controller_path(getpid(), "memory", &cur));
+                if (r < 0) {
+                        set_err(ret_err, r, "cannot find oomwatch's own memory cgroup: %s", strerror(-r));
+                        goto fail;
+                }
+                c->parent = cur;
+                cur = NULL;
+        }
+        if (!c->parent) {
+                r = -ENOMEM;
+                goto fail;
+        }
+        /* strip a trailing '/' except for the root */
+        for (size_t n = strlen(c->parent); n > 1 && c->parent[n - 1] == '/'; n--)
+                c->parent[n - 1] = '\0';
+        *ret = c;
+        return 0;
+fail:
+        free(cur);
+        cg_forget(c);
+        return r;
+}
+
+int cg_version(const struct cg *c)
+{
+        return c->version;
+}
+
+const char *cg_path(const struct cg *c)
+{
+        return c->path;
+}
+
+int cg_procs_fd(const struct cg *c)
+{
+        return c->procs_fd;
+}
+
+int cg_event_fd(const struct cg *c)
+{
+        return c->event_fd;
+}
+
+static int v1_register(struct cg *c, int efd, int target_fd, const char *extra)
+{
+        char buf[64];
+
+        snprintf(buf, sizeof(buf), "%d %d%s%s", efd, target_fd, extra ? " " : "", extra ? extra : "");
+        return write_file(c->dir_fd, "cgroup.event_control", buf);
+}
+
+static int setup_events(struct cg *c)
+{
+        int r;
+
+        if (c->version == 1) {
+                c->oom_ctl_fd = openat(c->dir_fd, "memory.oom_control", O_RDONLY | O_CLOEXEC);
+                if (c->oom_ctl_fd < 0)
+                        return -errno;
+                c->event_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+                if (c->event_fd < 0)
+                        return -errno;
+                r = v1_register(c, c->event_fd, c->oom_ctl_fd, NULL);
+                if (r < 0)
+                        return r;
+                c->usage_fd = openat(c->dir_fd, "memory.usage_in_bytes", O_RDONLY | O_CLOEXEC);
+                if (c->usage_fd < 0)
+                        return -errno;
+                return 0;
+        }
+        c->event_fd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
+        if (c->event_fd < 0)
+                return -errno;
+        {
+                char *p = NULL;
+                if (asprintf(&p, "%s/memory.events", c->path) < 0)
+                        return -ENOMEM;
+                r = inotify_add_watch(c->event_fd, p, IN_MODIFY);
+                free(p);
+                if (r < 0)
+                        return -errno;
+        }
+        return 0;
+}
+
+int cg_create(struct cg *c, uint64_t limit, uint64_t swap, char **ret_err)
+{
+        struct cgroup *g = NULL;
+        struct cgroup_controller *ctl;
+        int r;
+
+        if (asprintf(&c->rel, "%s/oomwatch.%d", strcmp(c->parent, "/") == 0 ? "" : c->parent, (int)getpid()) < 0 ||
+            asprintf(&c->path, "%s%s", c->mount, c->rel) < 0)
+                return -ENOMEM;
+
+        g = cgroup_new_cgroup(c->rel);
+        if (!g)
+                return -ENOMEM;
+        ctl = cgroup_add_controller(g, "memory");
+        if (!ctl) {
+                r = -ENOMEM;
+                goto out;
+        }
+        if (c->version == 1) {
+                /* memsw must not be below the limit: set the limit first */
+                r = ecg_to_errno(cgroup_add_value_uint64(ctl, "memory.limit_in_bytes", limit));
+        } else {
+                r = ecg_to_errno(cgroup_add_value_uint64(ctl, "memory.max", limit));
+                if (r >= 0)
+                        r = ecg_to_errno(cgroup_add_value_uint64(ctl, "memory.oom.group", 1));
+        }
+        if (r < 0)
+                goto out;
+
+        r = ecg_to_errno(cgroup_create_cgroup(g, 0));
+        if (r < 0) {
+                if (r == -ENOENT || r == -EINVAL || r == -ENODEV)
+                        set_err(ret_err, r,
+                                "cannot create the cgroup \"%s\": %s (is the memory controller enabled for the "
+                                "parent's children? on cgroup v2 it must be in cgroup.subtree_control)",
+                                c->path, strerror(-r));
+                else
+                        set_err(ret_err, r, "cannot create the cgroup \"%s\": %s", c->path, strerror(-r));
+                goto out;
+        }
+        c->created = true;
+        c->dir_fd = open(c->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (c->dir_fd < 0) {
+                r = -errno;
+                set_err(ret_err, r, "\"%s\": %s", c->path, strerror(-r));
+                goto out;
+        }
+
+        /* verify: a limit that silently did not apply would run the target unlimited */
+        {
+                char buf[64];
+                uint64_t got = 0;
+                r = read_file(c->dir_fd, c->version == 1 ? "memory.limit_in_bytes" : "memory.max", buf, sizeof(buf));
+                if (r >= 0)
+                        r = parse_u64(buf, &got);
+                if (r < 0 || got > limit || got < limit - (limit >> 4)) {
+                        r = r < 0 ? r : -EINVAL;
+                        set_err(ret_err, r, "the memory limit did not apply in \"%s\" (wanted %llu)", c->path,
+                                (unsigned long long)limit);
+                        goto out;
+                }
+        }
+
+        if (c->version == 1) {
+                char v[32];
+                snprintf(v, sizeof(v), "%llu", (unsigned long long)(limit + swap));
+                /* absent without swap accounting: then there is no swap to forbid */
+                r = write_file(c->dir_fd, "memory.memsw.limit_in_bytes", v);
+                if (r < 0 && r != -ENOENT) {
+                        set_err(ret_err, r, "\"%s/memory.memsw.limit_in_bytes\": %s", c->path, strerror(-r));
+                        goto out;
+                }
+                if (swap == 0)
+                        (void)write_file(c->dir_fd, "memory.swappiness", "0");
+        } else {
+                char v[32];
+                snprintf(v, sizeof(v), "%llu", (unsigned long long)swap);
+                r = write_file(c->dir_fd, "memory.swap.max", v);
+                if (r < 0 && r != -ENOENT) {
+                        set_err(ret_err, r, "\"%s/memory.swap.max\": %s", c->path, strerror(-r));
+                        goto out;
+                }
+        }
+
+        c->procs_fd = openat(c->dir_fd, "cgroup.procs", O_WRONLY | O_CLOEXEC);
+        if (c->procs_fd < 0) {
+                r = -errno;
+                set_err(ret_err, r, "\"%s/cgroup.procs\": %s", c->path, strerror(-r));
+                goto out;
+        }
+        r = setup_events(c);
+        if (r < 0) {
+                set_err(ret_err, r, "cannot watch memory events of \"%s\": %s", c->path, strerror(-r));
+                goto out;
+        }
+        r = 0;
+out:
+        cgroup_free(&g);
+        return r;
+}
+
+void cg_event_drain(struct cg *c)
+{
+        char buf[4096];
+
+        while (c->event_fd >= 0 && read(c->event_fd, buf, sizeof(buf)) > 0)
+                ;
+}
+
+int cg_counters(const struct cg *c, struct cg_counters *ret)
+{
+        char buf[1024];
+        struct cg_counters v = { 0 };
+        int r;
+
+        if (c->version == 1) {
+                r = read_file(c->dir_fd, "memory.oom_control", buf, sizeof(buf));
+                if (r < 0)
+                        return r;
+                r = keyed_field(buf, "oom_kill", &v.oom_kill);
+                if (r < 0)
+                        return r;
+                (void)keyed_field(buf, "under_oom", &v.oom);
+        } else {
+                uint64_t group = 0;
+                r = read_file(c->dir_fd, "memory.events", buf, sizeof(buf));
+                if (r < 0)
+                        return r;
+                r = keyed_field(buf, "oom_kill", &v.oom_kill);
+                if (r < 0)
+                        return r;
+                (void)keyed_field(buf, "oom", &v.oom);
+                /* a group kill counts once per event but kills many */
+                if (keyed_field(buf, "oom_group_kill", &group) == 0 && group > v.oom_kill)
+                        v.oom_kill = group;
+        }
+        *ret = v;
+        return 0;
+}
+
+static int read_u64_file(const struct cg *c, const char *name, uint64_t *ret)
+{
+        char buf[64];
+        int r = read_file(c->dir_fd, name, buf, sizeof(buf));
+
+        if (r < 0)
+                return r;
+        return parse_u64(buf, ret);
+}
+
+int cg_usage(const struct cg *c, uint64_t *ret)
+{
+        return read_u64_file(c, c->version == 1 ? "memory.usage_in_bytes" : "memory.current", ret);
+}
+
+int cg_peak(const struct cg *c, uint64_t *ret)
+{
+        int r = read_u64_file(c, c->version == 1 ? "memory.max_usage_in_bytes" : "memory.peak", ret);
+
+        return r == -ENOENT ? -ENODATA : r;
+}
+
+int cg_reset_peak(struct cg *c)
+{
+        int r = write_file(c->dir_fd, c->version == 1 ? "memory.max_usage_in_bytes" : "memory.peak",
+                           c->version == 1 ? "0" : "reset");
+        return r == -ENOENT ? 0 : r;
+}
+
+int cg_stat_field(const struct cg *c, const char *name, uint64_t *ret)
+{
+        char *buf = malloc(16384);
+        int r;
+
+        if (!buf)
+                return -ENOMEM;
+        r = read_file(c->dir_fd, "memory.stat", buf, 16384);
+        if (r >= 0)
+                r = keyed_field(buf, name, ret);
+        free(buf);
+        return r;
+}
+
+int cg_threshold_fd(struct cg *c, uint64_t bytes)
+{
+        char v[32];
+        int efd, r;
+
+        if (c->version != 1)
+                return -EOPNOTSUPP;
+        efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+        if (efd < 0)
+                return -errno;
+        snprintf(v, sizeof(v), "%llu", (unsigned long long)bytes);
+        r = v1_register(c, efd, c->usage_fd, v);
+        if (r < 0) {
+                close(efd);
+                return r;
+        }
+        return efd;
+}
+
+/* Read cgroup.procs; calls fn for each pid. Returns the count. */
+static int for_each_proc(const struct cg *c, int (*fn)(pid_t, void *), void *userdata)
+{
+        FILE *f;
+        int fd, n = 0;
+        long pid;
+
+        if (c->dir_fd < 0)
+                return 0;
+        fd = openat(c->dir_fd, "cgroup.procs", O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+                return errno == ENOENT ? 0 : -errno;
+        f = fdopen(fd, "r");
+        if (!f) {
+                close(fd);
+                return -ENOMEM;
+        }
+        while (fscanf(f, "%ld", &pid) == 1) {
+                n++;
+                if (fn)
+                        fn((pid_t)pid, userdata);
+        }
+        fclose(f);
+        return n;
+}
+
+int cg_count_procs(const struct cg *c)
+{
+        return for_each_proc(c, NULL, NULL);
+}
+
+static int send_sig(pid_t pid, void *userdata)
+{
+        return kill(pid, *(int *)userdata);
+}
+
+int cg_signal_all(const struct cg *c, int sig)
+{
+        return for_each_proc(c, send_sig, &sig);
+}
+
+void cg_forget(struct cg *c)
+{
+        if (!c)
+                return;
+        close_fd(&c->dir_fd);
+        close_fd(&c->procs_fd);
+        close_fd(&c->event_fd);
+        close_fd(&c->oom_ctl_fd);
+        close_fd(&c->usage_fd);
+        free(c->mount);
+        free(c->parent);
+        free(c->rel);
+        free(c->path);
+        free(c);
+}
+
+int cg_destroy(struct cg *c)
+{
+        int r = 0;
+
+        if (!c)
+                return 0;
+        if (c->created) {
+                /* v2 kills the whole tree at once where the kernel has cgroup.kill */
+                if (c->version == 2)
+                        (void)write_file(c->dir_fd, "cgroup.kill", "1");
+                /* bounded: about 2 s of 10 ms rounds; a process that forks keeps
+                 * being caught because every round re-reads cgroup.procs */
+                for (int i = 0; i < 200; i++) {
+                        int n = cg_signal_all(c, SIGKILL);
+                        if (n <= 0) {
+                                if (rmdir(c->path) == 0 || errno == ENOENT) {
+                                        r = 0;
+                                        break;
+                                }
+                                r = -errno;
+                        } else {
+                                r = -EBUSY;
+                        }
+                        /* killed children of ours stay zombies until reaped */
+                        while (waitpid(-1, NULL, WNOHANG) > 0)
+                                ;
+                        poll(NULL, 0, 10);
+                }
+        }
+        cg_forget(c);
+        return r;
+}

@@ -1,0 +1,254 @@
+/* Fork and exec the target with the exec-failure pipe. */
+#include "spawn.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <limits.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "commands.h"
+
+struct child_report {
+        int32_t stage;
+        int32_t err;
+};
+
+const char *spawn_stage_name(enum spawn_stage stage)
+{
+        static const char *const names[] = {
+                [SPAWN_OK] = "ok",           [SPAWN_CGROUP] = "joining the cgroup",
+                [SPAWN_GROUPS] = "setgroups", [SPAWN_SETGID] = "setgid",
+                [SPAWN_SETUID] = "setuid",    [SPAWN_PDEATHSIG] = "setting the parent-death signal",
+                [SPAWN_CHDIR] = "chdir",      [SPAWN_CHANNEL] = "preparing the agent channel",
+                [SPAWN_EXEC] = "exec",
+        };
+        return (unsigned)stage < sizeof(names) / sizeof(names[0]) ? names[stage] : "?";
+}
+
+int spawn_exit_status(enum spawn_stage stage, int err)
+{
+        if (stage != SPAWN_EXEC)
+                return OW_EXIT_USAGE;
+        return err == ENOENT || err == ENOTDIR ? OW_EXIT_NOTFOUND : OW_EXIT_NOEXEC;
+}
+
+/* async-signal-safe decimal formatting */
+static void fmt_long(char *dst, size_t room, long v)
+{
+        char tmp[24];
+        size_t n = 0;
+
+        if (room == 0)
+                return;
+        do {
+                tmp[n++] = (char)('0' + v % 10);
+                v /= 10;
+        } while (v && n < sizeof(tmp));
+        if (n >= room)
+                n = room - 1;
+        for (size_t i = 0; i < n; i++)
+                dst[i] = tmp[n - 1 - i];
+        dst[n] = '\0';
+}
+
+static _Noreturn void child_fail(int report_fd, enum spawn_stage stage, int err)
+{
+        struct child_report rep = { .stage = stage, .err = err };
+        ssize_t n;
+
+        do
+                n = write(report_fd, &rep, sizeof(rep));
+        while (n < 0 && errno == EINTR);
+        _exit(spawn_exit_status(stage, err));
+}
+
+static _Noreturn void child(const struct spawn_params *p, int report_fd, pid_t parent)
+{
+        struct sigaction dfl = { .sa_handler = SIG_DFL };
+        sigset_t none;
+
+        /* clean signal state: default dispositions (SIG_IGN survives exec) and an empty mask */
+        for (int s = 1; s < NSIG; s++)
+                (void)sigaction(s, &dfl, NULL);
+        sigemptyset(&none);
+        (void)sigprocmask(SIG_SETMASK, &none, NULL);
+
+        /* own process group: a terminal's ^C reaches oomwatch only, which forwards it once */
+        (void)setpgid(0, 0);
+
+        if (p->cgroup_procs_fd >= 0) {
+                ssize_t n;
+                do
+                        n = write(p->cgroup_procs_fd, "0", 1);
+                while (n < 0 && errno == EINTR);
+                if (n != 1)
+                        child_fail(report_fd, SPAWN_CGROUP, n < 0 ? errno : EIO);
+        }
+
+        if (p->drop) {
+                if (setgroups(p->n_groups, p->groups) < 0)
+                        child_fail(report_fd, SPAWN_GROUPS, errno);
+                if (setgid(p->gid) < 0)
+                        child_fail(report_fd, SPAWN_SETGID, errno);
+                if (setuid(p->uid) < 0)
+                        child_fail(report_fd, SPAWN_SETUID, errno);
+                /* a drop that can be undone is no drop */
+                if (p->uid != 0 && setuid(0) == 0)
+                        child_fail(report_fd, SPAWN_SETUID, EPERM);
+        }
+
+        if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
+                child_fail(report_fd, SPAWN_PDEATHSIG, errno);
+        /* the parent may have died before prctl: then nobody would kill us */
+        if (getppid() != parent)
+                child_fail(report_fd, SPAWN_PDEATHSIG, ESRCH);
+
+        if (p->workdir && chdir(p->workdir) < 0)
+                child_fail(report_fd, SPAWN_CHDIR, errno);
+
+        if (p->channel_fd >= 0) {
+                int fd = p->channel_fd;
+                if (p->channel_target_fd >= 0 && p->channel_target_fd != fd) {
+                        if (dup2(fd, p->channel_target_fd) < 0) /* dup2 clears FD_CLOEXEC */
+                                child_fail(report_fd, SPAWN_CHANNEL, errno);
+                } else if (fcntl(fd, F_SETFD, 0) < 0) {
+                        child_fail(report_fd, SPAWN_CHANNEL, errno);
+                }
+        }
+        if (p->env_agent_pid) {
+                size_t pre = strlen("OOMWATCH_AGENT_PID=");
+                if (p->env_agent_pid_len > pre)
+                        fmt_long(p->env_agent_pid + pre, p->env_agent_pid_len - pre, (long)getpid());
+        }
+
+        execvpe(p->argv[0], p->argv, p->envp);
+        child_fail(report_fd, SPAWN_EXEC, errno);
+}
+
+int spawn_target(const struct spawn_params *p, struct spawn_result *ret)
+{
+        struct child_report rep;
+        int fds[2];
+        pid_t parent = getpid(), pid;
+        ssize_t n;
+
+        if (pipe2(fds, O_CLOEXEC) < 0)
+                return -errno;
+        pid = fork();
+        if (pid < 0) {
+                int e = errno;
+                close(fds[0]);
+                close(fds[1]);
+                return -e;
+        }
+        if (pid == 0) {
+                close(fds[0]);
+                child(p, fds[1], parent);
+        }
+        close(fds[1]);
+        do
+                n = read(fds[0], &rep, sizeof(rep));
+        while (n < 0 && errno == EINTR);
+        close(fds[0]);
+
+        ret->pid = pid;
+        if (n == (ssize_t)sizeof(rep)) {
+                ret->stage = (enum spawn_stage)rep.stage;
+                ret->err = rep.err;
+        } else {
+                ret->stage = SPAWN_OK; /* EOF: the pipe closed at a successful execve */
+                ret->err = 0;
+        }
+        return 0;
+}
+
+static int parse_id(const char *s, unsigned long *ret)
+{
+        char *end;
+        unsigned long v;
+
+        if (!*s || s[0] < '0' || s[0] > '9')
+                return -EINVAL;
+        errno = 0;
+        v = strtoul(s, &end, 10);
+        if (errno || *end || v >= (unsigned long)UINT32_MAX)
+                return -EINVAL;
+        *ret = v;
+        return 0;
+}
+
+int spawn_resolve_ids(const char *user, const char *group, uid_t *ret_uid, gid_t *ret_gid, gid_t **ret_groups,
+                      size_t *ret_n_groups, const char **ret_what)
+{
+        struct passwd *pw = NULL;
+        uid_t uid = getuid();
+        gid_t gid = getgid();
+        gid_t *groups = NULL;
+        int n = 0;
+        unsigned long v;
+
+        if (user) {
+                errno = 0;
+                pw = parse_id(user, &v) == 0 ? getpwuid((uid_t)v) : getpwnam(user);
+                if (!pw && parse_id(user, &v) == 0) {
+                        uid = (uid_t)v; /* a bare uid without a passwd entry */
+                        gid = (gid_t)v;
+                } else if (!pw) {
+                        *ret_what = "user";
+                        return errno ? -errno : -ENOENT;
+                } else {
+                        uid = pw->pw_uid;
+                        gid = pw->pw_gid;
+                }
+        }
+        if (group) {
+                struct group *gr;
+                errno = 0;
+                gr = parse_id(group, &v) == 0 ? getgrgid((gid_t)v) : getgrnam(group);
+                if (gr)
+                        gid = gr->gr_gid;
+                else if (parse_id(group, &v) == 0)
+                        gid = (gid_t)v;
+                else {
+                        *ret_what = "group";
+                        return errno ? -errno : -ENOENT;
+                }
+        }
+        if (pw) {
+                /* the user's supplementary groups, as login would set them */
+                n = 32;
+                for (int tries = 0; tries < 8; tries++) {
+                        gid_t *g = realloc(groups, (size_t)n * sizeof(gid_t));
+                        int want = n;
+                        if (!g) {
+                                free(groups);
+                                return -ENOMEM;
+                        }
+                        groups = g;
+                        if (getgrouplist(pw->pw_name, gid, groups, &want) >= 0) {
+                                n = want;
+                                break;
+                        }
+                        n = want > n ? want : n * 2;
+                }
+        } else {
+                groups = malloc(sizeof(gid_t));
+                if (!groups)
+                        return -ENOMEM;
+                groups[0] = gid;
+                n = 1;
+        }
+        *ret_uid = uid;
+        *ret_gid = gid;
+        *ret_groups = groups;
+        *ret_n_groups = (size_t)n;
+        return 0;
+}

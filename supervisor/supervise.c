@@ -1,0 +1,742 @@
+/* The supervisor's event loop. */
+#include "supervise.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/inotify.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <sys/timerfd.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "bundle.h"
+#include "cgroup.h"
+#include "fsutil.h"
+#include "commands.h"
+#include "mallconf.h"
+#include "spawn.h"
+#include "units.h"
+#include "window.h"
+
+extern char **environ;
+
+#define VERDICT_GRACE_MS 200       /* SIGKILL seen, oom_kill not risen yet: wait this long */
+#define ANALYSIS_TIME_LIMIT_MS 60000
+#define ANALYSIS_MEMORY_LIMIT (4ULL << 30)
+#define MAX_RESTART_DELAY_MS 60000
+#define NO_DEADLINE UINT64_MAX
+
+enum state { S_RUNNING, S_VERDICT, S_ANALYZING, S_RESTART_WAIT, S_DONE };
+
+enum ev_tag { EV_SIGNAL = 1, EV_INOTIFY, EV_CGROUP, EV_TIMER };
+
+struct sup {
+        struct run_opts *o;
+        const struct ow_config *cfg;
+        int verbosity;
+
+        int ep, sfd, ifd, tfd, dir_fd;
+        struct cg *cg;
+        struct win *win;
+        char *dump_dir;          /* absolute */
+        char *prefix;            /* absolute dump prefix */
+        char **envp;
+
+        enum state state;
+        pid_t target;            /* 0 when not running */
+        int wstatus;
+        bool target_dead;
+        struct timespec died;
+        struct cg_counters base;  /* counters at spawn */
+        uint64_t oom_kills_seen;  /* rise seen so far in this run */
+        bool stopping;            /* a stop signal was forwarded: no restart */
+        unsigned restarts;
+        int status;               /* exit status of oomwatch so far */
+        bool exec_failed;
+        const char *verdict;
+
+        pid_t *old_pids;          /* processes of earlier runs with dumps still in the window */
+        size_t n_old_pids;
+
+        pid_t analyzer;
+        struct bundle bundle;
+        bool have_bundle;
+
+        uint64_t verdict_deadline, restart_deadline, analysis_deadline;
+};
+
+static void say(const struct sup *s, int level, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+static void say(const struct sup *s, int level, const char *fmt, ...)
+{
+        va_list ap;
+
+        if (s->verbosity < level)
+                return;
+        va_start(ap, fmt);
+        fputs("oomwatch: ", stderr);
+        vfprintf(stderr, fmt, ap);
+        fputc('\n', stderr);
+        va_end(ap);
+}
+
+static uint64_t now_ms(void)
+{
+        struct timespec t;
+
+        clock_gettime(CLOCK_MONOTONIC, &t);
+        return (uint64_t)t.tv_sec * 1000 + (uint64_t)t.tv_nsec / 1000000;
+}
+
+static void arm_timer(struct sup *s)
+{
+        uint64_t d = s->verdict_deadline, now = now_ms();
+        struct itimerspec its = { 0 };
+
+        if (s->restart_deadline < d)
+                d = s->restart_deadline;
+        if (s->analysis_deadline < d)
+                d = s->analysis_deadline;
+        if (d != NO_DEADLINE) {
+                uint64_t in = d > now ? d - now : 1;
+                its.it_value.tv_sec = (time_t)(in / 1000);
+                its.it_value.tv_nsec = (long)(in % 1000) * 1000000;
+        }
+        (void)timerfd_settime(s->tfd, 0, &its, NULL);
+}
+
+static int epoll_add(int ep, int fd, enum ev_tag tag)
+{
+        struct epoll_event ev = { .events = EPOLLIN, .data.u32 = tag };
+
+        return epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev) < 0 ? -errno : 0;
+}
+
+/* ---- set-up --------------------------------------------------------------- */
+
+
+static int open_dump_dir(struct sup *s)
+{
+        struct stat st;
+        char *slash;
+        int r;
+
+        r = run_dump_prefix(s->cfg, &s->prefix);
+        if (r < 0)
+                return r;
+        s->dump_dir = strdup(s->prefix);
+        if (!s->dump_dir)
+                return -ENOMEM;
+        slash = strrchr(s->dump_dir, '/');
+        *slash = '\0';
+        r = fs_mkdir_parents(s->dump_dir, 0700);
+        if (r < 0) {
+                fprintf(stderr, "oomwatch: cannot create the dump directory \"%s\": %s\n", s->dump_dir, strerror(-r));
+                return r;
+        }
+        s->dir_fd = open(s->dump_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+        if (s->dir_fd < 0 || fstat(s->dir_fd, &st) < 0) {
+                r = -errno;
+                fprintf(stderr, "oomwatch: cannot open the dump directory \"%s\": %s\n", s->dump_dir, strerror(-r));
+                return r;
+        }
+        if ((st.st_mode & S_IWOTH) && st.st_uid != geteuid()) {
+                fprintf(stderr,
+                        "oomwatch: the dump directory \"%s\" is writable by others and not owned by you; "
+                        "refusing to use it (others could plant files oomwatch would read or delete)\n",
+                        s->dump_dir);
+                return -EPERM;
+        }
+        return 0;
+}
+
+static int build_env(struct sup *s, const char *malloc_conf)
+{
+        size_t n = 0, k = 0;
+        char **e;
+
+        for (char **p = environ; *p; p++)
+                n++;
+        e = calloc(n + 4, sizeof(char *));
+        if (!e)
+                return -ENOMEM;
+        for (char **p = environ; *p; p++) {
+                if (strncmp(*p, "MALLOC_CONF=", 12) == 0)
+                        continue;
+                e[k] = strdup(*p);
+                if (!e[k])
+                        goto nomem;
+                k++;
+        }
+        if (asprintf(&e[k], "MALLOC_CONF=%s", malloc_conf) < 0)
+                goto nomem;
+        k++;
+        e[k] = NULL;
+        s->envp = e;
+        return 0;
+nomem:
+        cfg_strv_free(e);
+        return -ENOMEM;
+}
+
+static void window_note(void *userdata, enum win_note what, const char *name, int err)
+{
+        struct sup *s = userdata;
+
+        if (what == WIN_ROTATED)
+                say(s, 2, "rotated out %s", name);
+        else if (what == WIN_ROTATE_FAILED)
+                say(s, 0, "could not delete the old dump \"%s\": %s, ignoring", name, strerror(-err));
+        else
+                say(s, 1, "\"%s\" looks like a dump but is not a plain file of ours (%s); leaving it alone", name,
+                    strerror(-err));
+}
+
+/* ---- the target ----------------------------------------------------------- */
+
+static int start_target(struct sup *s)
+{
+        struct spawn_params p = {
+                .argv = s->cfg->argv,
+                .envp = s->envp,
+                .workdir = s->cfg->workdir,
+                .cgroup_procs_fd = cg_procs_fd(s->cg),
+                .channel_fd = -1,
+                .channel_target_fd = -1,
+        };
+        struct spawn_result res;
+        gid_t *groups = NULL;
+        const char *what = NULL;
+        int r;
+
+        if (s->cfg->user || s->cfg->group) {
+                r = spawn_resolve_ids(s->cfg->user, s->cfg->group, &p.uid, &p.gid, &groups, &p.n_groups, &what);
+                if (r < 0) {
+                        fprintf(stderr, "oomwatch: unknown %s \"%s\": %s\n", what,
+                                what && strcmp(what, "user") == 0 ? s->cfg->user : s->cfg->group,
+                                r == -ENOENT ? "no such entry" : strerror(-r));
+                        return r;
+                }
+                p.drop = true;
+                p.groups = groups;
+        }
+
+        /* dumps left from earlier runs (no bundle took them) are not this run's */
+        for (size_t i = 0; i < win_count(s->win); i++) {
+                const struct win_dump *d = win_get(s->win, i);
+                pid_t *v;
+                if (s->n_old_pids && s->old_pids[s->n_old_pids - 1] == d->pid)
+                        continue;
+                v = realloc(s->old_pids, (s->n_old_pids + 1) * sizeof(*v));
+                if (!v)
+                        break;
+                s->old_pids = v;
+                s->old_pids[s->n_old_pids++] = d->pid;
+        }
+
+        (void)cg_counters(s->cg, &s->base);
+        (void)cg_reset_peak(s->cg);
+        s->oom_kills_seen = 0;
+        s->target_dead = false;
+        r = spawn_target(&p, &res);
+        free(groups);
+        if (r < 0) {
+                fprintf(stderr, "oomwatch: cannot start the target: fork: %s\n", strerror(-r));
+                return r;
+        }
+        s->target = res.pid;
+        if (res.stage != SPAWN_OK) {
+                s->exec_failed = true;
+                if (res.stage == SPAWN_EXEC)
+                        fprintf(stderr, "oomwatch: cannot run \"%s\": %s\n", s->cfg->argv[0], strerror(res.err));
+                else
+                        fprintf(stderr, "oomwatch: cannot start the target: %s: %s\n", spawn_stage_name(res.stage),
+                                strerror(res.err));
+                s->status = spawn_exit_status(res.stage, res.err);
+        } else {
+                char lim[32];
+                s->exec_failed = false;
+                say(s, 1, "started %s (pid %d) in %s, limit %s", s->cfg->argv[0], (int)s->target, cg_path(s->cg),
+                    unit_format_size(s->cfg->memory_limit, lim, sizeof(lim)));
+        }
+        s->state = S_RUNNING;
+        return 0;
+}
+
+static bool wants_report(const struct sup *s)
+{
+        switch (s->cfg->report_on) {
+        case CFG_REPORT_ON_OOM:
+                return strcmp(s->verdict, "oom-kill") == 0;
+        case CFG_REPORT_ON_EXIT:
+                return strcmp(s->verdict, "oom-kill") == 0 || s->status != 0;
+        case CFG_REPORT_ON_ALWAYS:
+                return true;
+        }
+        return false;
+}
+
+static void drain_inotify(struct sup *s);
+
+static bool is_old_pid(const struct sup *s, pid_t pid)
+{
+        for (size_t i = 0; i < s->n_old_pids; i++)
+                if (s->old_pids[i] == pid)
+                        return true;
+        return false;
+}
+
+static void start_analysis(struct sup *s)
+{
+        const struct win_dump *base = NULL, *newest = NULL;
+        struct bundle *b = &s->bundle;
+        char *err = NULL;
+        size_t n = win_count(s->win);
+        uint64_t v;
+        pid_t pid;
+        int r;
+
+        memset(b, 0, sizeof(*b));
+        b->cfg = s->cfg;
+        b->verdict = s->verdict;
+        b->argv = s->cfg->argv;
+        b->pid = s->target;
+        b->exit_code = WIFEXITED(s->wstatus) ? WEXITSTATUS(s->wstatus) : -1;
+        b->signal = WIFSIGNALED(s->wstatus) ? WTERMSIG(s->wstatus) : 0;
+        b->cg_version = cg_version(s->cg);
+        b->memory_limit = s->cfg->memory_limit;
+        if (cg_peak(s->cg, &v) >= 0)
+                b->peak = v;
+        b->oom_kills = s->oom_kills_seen;
+        b->died = s->died;
+        b->base_index = b->new_index = -1;
+
+        if (win_pair(s->win, s->target, &base, &newest) < 0)
+                (void)win_pair(s->win, 0, &base, &newest);
+        if (newest && is_old_pid(s, newest->pid))
+                base = newest = NULL;
+        b->dumps = calloc(n ? n : 1, sizeof(*b->dumps));
+        if (!b->dumps) {
+                say(s, 0, "out of memory preparing the incident bundle");
+                return;
+        }
+        for (size_t i = 0; i < n; i++) {
+                const struct win_dump *d = win_get(s->win, i);
+                struct bundle_dump *bd = &b->dumps[b->n_dumps];
+                if (!d || d->bad || is_old_pid(s, d->pid))
+                        continue;
+                bd->file = strdup(d->name);
+                if (!bd->file)
+                        continue;
+                bd->pid = d->pid;
+                bd->seq = d->seq;
+                bd->kind = d->kind;
+                bd->bytes = d->bytes;
+                bd->baseline = d->baseline;
+                if (d == base)
+                        b->base_index = (int)b->n_dumps;
+                if (d == newest)
+                        b->new_index = (int)b->n_dumps;
+                b->n_dumps++;
+        }
+        r = bundle_create(b, s->cfg->report_dir ? s->cfg->report_dir : cfg_keys[CK_REPORT_DIR].default_text,
+                          s->dir_fd, &err);
+        if (r < 0) {
+                fprintf(stderr, "oomwatch: no incident bundle: %s\n", err ? err : strerror(-r));
+                free(err);
+                bundle_free(b);
+                return;
+        }
+        s->have_bundle = true;
+        fflush(stderr);
+        pid = fork();
+        if (pid < 0) {
+                bundle_write_fallback(b, "could not fork the analysis");
+                return;
+        }
+        if (pid == 0) {
+                struct rlimit as = { ANALYSIS_MEMORY_LIMIT, ANALYSIS_MEMORY_LIMIT };
+                struct rlimit cpu = { ANALYSIS_TIME_LIMIT_MS / 1000, ANALYSIS_TIME_LIMIT_MS / 1000 + 1 };
+                (void)setrlimit(RLIMIT_AS, &as);
+                (void)setrlimit(RLIMIT_CPU, &cpu);
+                (void)prctl(PR_SET_PDEATHSIG, SIGKILL);
+                _exit(bundle_write(b) < 0 ? 1 : 0);
+        }
+        s->analyzer = pid;
+        s->analysis_deadline = now_ms() + ANALYSIS_TIME_LIMIT_MS;
+        s->state = S_ANALYZING;
+        arm_timer(s);
+}
+
+static void after_report(struct sup *s);
+
+static void decide_verdict(struct sup *s, bool final)
+{
+        struct cg_counters c;
+        int st = s->wstatus;
+
+        if (cg_counters(s->cg, &c) == 0 && c.oom_kill > s->base.oom_kill)
+                s->oom_kills_seen = c.oom_kill - s->base.oom_kill;
+
+        if (s->exec_failed) {
+                s->verdict = "exec-failed";
+        } else if (WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL && s->oom_kills_seen > 0) {
+                s->verdict = "oom-kill";
+        } else if (WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL && !final) {
+                /* the kernel counts the kill just after sending it: give it a moment */
+                s->state = S_VERDICT;
+                s->verdict_deadline = now_ms() + VERDICT_GRACE_MS;
+                arm_timer(s);
+                return;
+        } else if (WIFSIGNALED(st)) {
+                s->verdict = "signal";
+        } else {
+                s->verdict = "exit";
+        }
+        s->verdict_deadline = NO_DEADLINE;
+        if (!s->exec_failed)
+                s->status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+
+        if (strcmp(s->verdict, "oom-kill") == 0)
+                say(s, 0, "target (pid %d) was OOM-killed", (int)s->target);
+        else if (strcmp(s->verdict, "signal") == 0)
+                say(s, 0, "target (pid %d) died of signal %d (%s)", (int)s->target, WTERMSIG(st),
+                    strsignal(WTERMSIG(st)));
+        else if (!s->exec_failed)
+                say(s, 1, "target (pid %d) exited with status %d", (int)s->target, WEXITSTATUS(st));
+
+        /* what the target left behind in its cgroup goes with it */
+        (void)cg_signal_all(s->cg, SIGKILL);
+
+        if (!s->exec_failed && wants_report(s)) {
+                drain_inotify(s);
+                start_analysis(s);
+                if (s->state == S_ANALYZING)
+                        return;
+        }
+        after_report(s);
+}
+
+static void after_report(struct sup *s)
+{
+        bool again;
+        uint64_t delay;
+
+        s->target = 0;
+        switch (s->cfg->restart) {
+        case CFG_RESTART_ALWAYS:
+                again = true;
+                break;
+        case CFG_RESTART_ON_FAILURE:
+                again = s->status != 0;
+                break;
+        case CFG_RESTART_ON_OOM:
+                again = s->verdict && strcmp(s->verdict, "oom-kill") == 0;
+                break;
+        default:
+                again = false;
+        }
+        if (s->exec_failed || s->stopping || s->restarts >= s->cfg->max_restarts)
+                again = false;
+        if (!again) {
+                s->state = S_DONE;
+                return;
+        }
+        delay = s->cfg->restart_delay_ms;
+        for (unsigned i = 0; i < s->restarts && delay < MAX_RESTART_DELAY_MS; i++)
+                delay *= 2;
+        if (delay > MAX_RESTART_DELAY_MS)
+                delay = MAX_RESTART_DELAY_MS;
+        s->restarts++;
+        say(s, 0, "restarting in %llu ms (restart %u of %u)", (unsigned long long)delay, s->restarts,
+            s->cfg->max_restarts);
+        s->restart_deadline = now_ms() + delay;
+        s->state = S_RESTART_WAIT;
+        arm_timer(s);
+}
+
+static void analysis_done(struct sup *s, int wstatus)
+{
+        s->analyzer = 0;
+        s->analysis_deadline = NO_DEADLINE;
+        if (!(WIFEXITED(wstatus) && WEXITSTATUS(wstatus) == 0)) {
+                char why[128];
+                if (WIFSIGNALED(wstatus))
+                        snprintf(why, sizeof(why), "the analysis was killed by signal %d (%s)", WTERMSIG(wstatus),
+                                 WTERMSIG(wstatus) == SIGKILL ? "time or memory limit" : strsignal(WTERMSIG(wstatus)));
+                else
+                        snprintf(why, sizeof(why), "the analysis failed (exit status %d)", WEXITSTATUS(wstatus));
+                say(s, 0, "%s; writing a report without it", why);
+                bundle_write_fallback(&s->bundle, why);
+        }
+        if (s->verbosity >= 0)
+                bundle_print_head(&s->bundle, stderr, 24);
+        bundle_free(&s->bundle);
+        s->have_bundle = false;
+        after_report(s);
+}
+
+/* ---- events --------------------------------------------------------------- */
+
+static void on_child(struct sup *s)
+{
+        int st;
+        pid_t pid;
+
+        while ((pid = waitpid(-1, &st, WNOHANG)) > 0) {
+                if (pid == s->target && !s->target_dead) {
+                        s->wstatus = st;
+                        s->target_dead = true;
+                        clock_gettime(CLOCK_MONOTONIC, &s->died);
+                        decide_verdict(s, false);
+                } else if (pid == s->analyzer) {
+                        analysis_done(s, st);
+                }
+                /* anything else: an orphan of the target, reaped as subreaper */
+        }
+}
+
+static void on_signal(struct sup *s)
+{
+        struct signalfd_siginfo si;
+
+        while (read(s->sfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+                int sig = (int)si.ssi_signo;
+
+                switch (sig) {
+                case SIGCHLD:
+                        on_child(s);
+                        break;
+                case SIGTERM:
+                case SIGINT:
+                case SIGHUP:
+                case SIGQUIT:
+                        s->stopping = true;
+                        if (s->state == S_RESTART_WAIT) {
+                                s->restart_deadline = NO_DEADLINE;
+                                s->state = S_DONE;
+                        }
+                        /* fall through */
+                case SIGUSR2:
+                        if (s->target > 0 && !s->target_dead) {
+                                say(s, 1, "forwarding signal %d to pid %d", sig, (int)s->target);
+                                (void)kill(s->target, sig);
+                        }
+                        break;
+                case SIGUSR1:
+                        say(s, 0, "SIGUSR1: dumps on demand need the agent, which is not available in this build");
+                        break;
+                default:
+                        break;
+                }
+        }
+}
+
+static void drain_inotify(struct sup *s)
+{
+        char buf[16384] __attribute__((aligned(__alignof__(struct inotify_event))));
+        ssize_t n;
+
+        while ((n = read(s->ifd, buf, sizeof(buf))) > 0) {
+                for (char *p = buf; p < buf + n;) {
+                        struct inotify_event *ev = (struct inotify_event *)p;
+                        p += sizeof(*ev) + ev->len;
+                        if (ev->mask & IN_Q_OVERFLOW) {
+                                say(s, 1, "inotify queue overflowed; rescanning the dump directory");
+                                (void)win_rescan(s->win);
+                                continue;
+                        }
+                        if (!ev->len)
+                                continue;
+                        if (ev->mask & (IN_CLOSE_WRITE | IN_MOVED_TO)) {
+                                int r = win_add(s->win, ev->name);
+                                if (r > 0)
+                                        say(s, 2, "dump %s", ev->name);
+                        } else if (ev->mask & (IN_DELETE | IN_MOVED_FROM)) {
+                                (void)win_forget(s->win, ev->name);
+                        }
+                }
+        }
+}
+
+static void on_cgroup(struct sup *s)
+{
+        struct cg_counters c;
+
+        cg_event_drain(s->cg);
+        if (cg_counters(s->cg, &c) < 0)
+                return;
+        if (c.oom_kill > s->base.oom_kill + s->oom_kills_seen) {
+                s->oom_kills_seen = c.oom_kill - s->base.oom_kill;
+                say(s, 1, "the kernel OOM-killed a process in the target's cgroup (%llu so far)",
+                    (unsigned long long)s->oom_kills_seen);
+        }
+        if (s->state == S_VERDICT && s->oom_kills_seen > 0) {
+                s->verdict_deadline = NO_DEADLINE;
+                decide_verdict(s, true);
+        }
+}
+
+static void on_timer(struct sup *s)
+{
+        uint64_t ticks, now = now_ms();
+
+        if (read(s->tfd, &ticks, sizeof(ticks)) < 0 && errno != EAGAIN)
+                say(s, 1, "timerfd: %m");
+        if (s->verdict_deadline <= now && s->state == S_VERDICT) {
+                s->verdict_deadline = NO_DEADLINE;
+                decide_verdict(s, true);
+        }
+        if (s->analysis_deadline <= now && s->analyzer > 0) {
+                say(s, 0, "the analysis takes too long; stopping it");
+                (void)kill(s->analyzer, SIGKILL);
+                s->analysis_deadline = NO_DEADLINE;
+        }
+        if (s->restart_deadline <= now && s->state == S_RESTART_WAIT) {
+                s->restart_deadline = NO_DEADLINE;
+                if (start_target(s) < 0) {
+                        s->status = OW_EXIT_USAGE;
+                        s->state = S_DONE;
+                }
+        }
+        arm_timer(s);
+}
+
+/* ---- main ------------------------------------------------------------------- */
+
+int supervise(struct run_opts *o)
+{
+        struct sup s = {
+                .o = o, .cfg = &o->cfg, .verbosity = o->verbosity,
+                .ep = -1, .sfd = -1, .ifd = -1, .tfd = -1, .dir_fd = -1,
+                .verdict_deadline = NO_DEADLINE, .restart_deadline = NO_DEADLINE,
+                .analysis_deadline = NO_DEADLINE, .status = OW_EXIT_USAGE,
+        };
+        struct win_params wp = {
+                .keep = o->cfg.keep, .keep_baseline = o->cfg.keep_baseline, .max_bytes = o->cfg.max_bytes,
+                .note = window_note, .userdata = &s,
+        };
+        struct mc_result mc = { 0 };
+        char *err = NULL;
+        sigset_t mask;
+        int r;
+
+        sigfillset(&mask);
+        (void)prctl(PR_SET_CHILD_SUBREAPER, 1);
+
+        r = open_dump_dir(&s);
+        if (r < 0)
+                goto out;
+        r = mc_compose(s.cfg, s.prefix, &mc, &err);
+        if (r < 0) {
+                fprintf(stderr, "oomwatch: %s\n", err ? err : strerror(-r));
+                goto out;
+        }
+        if (s.verbosity >= 0)
+                run_print_warnings(s.cfg, &mc, stderr);
+        r = build_env(&s, mc.conf);
+        if (r < 0)
+                goto out;
+        say(&s, 1, "MALLOC_CONF=%s", mc.conf);
+
+        r = cg_open(s.cfg->parent, &s.cg, &err);
+        if (r >= 0)
+                r = cg_create(s.cg, s.cfg->memory_limit, s.cfg->swap, &err);
+        if (r < 0) {
+                fprintf(stderr, "oomwatch: cgroup set-up failed: %s\n", err ? err : strerror(-r));
+                goto out;
+        }
+
+        s.ep = epoll_create1(EPOLL_CLOEXEC);
+        s.sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+        s.ifd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
+        s.tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+        if (s.ep < 0 || s.sfd < 0 || s.ifd < 0 || s.tfd < 0) {
+                r = -errno;
+                fprintf(stderr, "oomwatch: event set-up failed: %s\n", strerror(-r));
+                goto out;
+        }
+        if (inotify_add_watch(s.ifd, s.dump_dir, IN_CLOSE_WRITE | IN_MOVED_TO | IN_DELETE | IN_MOVED_FROM |
+                                                         IN_ONLYDIR) < 0) {
+                r = -errno;
+                fprintf(stderr, "oomwatch: cannot watch \"%s\": %s\n", s.dump_dir, strerror(-r));
+                goto out;
+        }
+        r = win_new(s.dir_fd, RUN_DUMP_BASENAME, &wp, &s.win);
+        if (r < 0)
+                goto out;
+        (void)win_rescan(s.win);
+
+        if ((r = epoll_add(s.ep, s.sfd, EV_SIGNAL)) < 0 || (r = epoll_add(s.ep, s.ifd, EV_INOTIFY)) < 0 ||
+            (r = epoll_add(s.ep, s.tfd, EV_TIMER)) < 0 ||
+            (cg_event_fd(s.cg) >= 0 && (r = epoll_add(s.ep, cg_event_fd(s.cg), EV_CGROUP)) < 0)) {
+                fprintf(stderr, "oomwatch: epoll: %s\n", strerror(-r));
+                goto out;
+        }
+
+        r = start_target(&s);
+        if (r < 0)
+                goto out;
+
+        while (s.state != S_DONE) {
+                struct epoll_event evs[8];
+                int n = epoll_wait(s.ep, evs, 8, -1);
+
+                if (n < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        fprintf(stderr, "oomwatch: epoll_wait: %m\n");
+                        s.status = OW_EXIT_USAGE;
+                        break;
+                }
+                for (int i = 0; i < n && s.state != S_DONE; i++) {
+                        switch (evs[i].data.u32) {
+                        case EV_SIGNAL: on_signal(&s); break;
+                        case EV_INOTIFY: drain_inotify(&s); break;
+                        case EV_CGROUP: on_cgroup(&s); break;
+                        case EV_TIMER: on_timer(&s); break;
+                        }
+                }
+        }
+        r = 0;
+out:
+        if (s.analyzer > 0) {
+                kill(s.analyzer, SIGKILL);
+                waitpid(s.analyzer, NULL, 0);
+        }
+        if (s.have_bundle)
+                bundle_free(&s.bundle);
+        if (s.cg) {
+                int d = cg_destroy(s.cg);
+                if (d < 0)
+                        fprintf(stderr, "oomwatch: could not remove the cgroup: %s\n", strerror(-d));
+        }
+        win_free(s.win);
+        if (s.ep >= 0)
+                close(s.ep);
+        if (s.sfd >= 0)
+                close(s.sfd);
+        if (s.ifd >= 0)
+                close(s.ifd);
+        if (s.tfd >= 0)
+                close(s.tfd);
+        if (s.dir_fd >= 0)
+                close(s.dir_fd);
+        cfg_strv_free(s.envp);
+        free(s.old_pids);
+        free(mc.conf);
+        free(err);
+        free(s.prefix);
+        free(s.dump_dir);
+        return r < 0 ? OW_EXIT_USAGE : s.status;
+}
