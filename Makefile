@@ -75,63 +75,75 @@ else
 ALL_TARGETS := $(OOMWATCH) $(AGENT) $(LEAKY) $(UNIT_BINS) $(FUZZ_REPLAY)
 endif
 
+# quiet by default; make V=1 shows the commands
+ifeq ($(V),1)
+Q :=
+say_cc :=
+else
+Q := @
+say_cc = printf '  %-6s %s\n' $(1) $(2);
+endif
+
+# objects are not intermediates to delete
+.SECONDARY:
+
 .PHONY: all test unit integration fuzz-replay demo install uninstall clean deps fuzz bench
 all: $(ALL_TARGETS)
 
 $(O)/analyzer/%.o: analyzer/%.c
 	@mkdir -p $(@D)
-	$(CC) $(BASE_CPPFLAGS) $(CPPFLAGS) $(SUP_CFLAGS) $(ALL_CFLAGS) $(SAN) -c -o $@ $<
+	$(Q)$(call say_cc,CC,$@)$(CC) $(BASE_CPPFLAGS) $(CPPFLAGS) $(SUP_CFLAGS) $(ALL_CFLAGS) $(SAN) -c -o $@ $<
 
 $(O)/supervisor/%.o: supervisor/%.c
 	@mkdir -p $(@D)
-	$(CC) $(BASE_CPPFLAGS) $(CPPFLAGS) $(SUP_CFLAGS) $(ALL_CFLAGS) $(SAN) -c -o $@ $<
+	$(Q)$(call say_cc,CC,$@)$(CC) $(BASE_CPPFLAGS) $(CPPFLAGS) $(SUP_CFLAGS) $(ALL_CFLAGS) $(SAN) -c -o $@ $<
 
 $(ANA_LIB): $(ANA_OBJ)
 	@mkdir -p $(@D)
-	rm -f $@
-	$(AR) rcs $@ $^
+	$(Q)rm -f $@
+	$(Q)$(call say_cc,AR,$@)$(AR) rcs $@ $^
 
 $(OOMWATCH): $(O)/supervisor/main.o $(SUP_OBJ) $(ANA_LIB)
-	$(CC) $(ALL_CFLAGS) $(SAN) $(ALL_LDFLAGS) -o $@ $^ $(SUP_LIBS)
+	$(Q)$(call say_cc,LD,$@)$(CC) $(ALL_CFLAGS) $(SAN) $(ALL_LDFLAGS) -o $@ $^ $(SUP_LIBS)
 
 # agent: position independent, no sanitizers, only its entry points exported
 $(O)/pic/agent/%.o: agent/%.c
 	@mkdir -p $(@D)
-	$(CC) $(BASE_CPPFLAGS) $(CPPFLAGS) $(ALL_CFLAGS) -fvisibility=hidden -c -o $@ $<
+	$(Q)$(call say_cc,CC,$@)$(CC) $(BASE_CPPFLAGS) $(CPPFLAGS) $(ALL_CFLAGS) -fvisibility=hidden -c -o $@ $<
 
 $(AGENT): $(AGT_OBJ)
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -shared -o $@ $^ -ldl -lpthread
+	$(Q)$(call say_cc,LD,$@)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -shared -o $@ $^ -ldl -lpthread
 
 $(O)/target/%.o: target/%.c
 	@mkdir -p $(@D)
-	$(CC) $(BASE_CPPFLAGS) $(CPPFLAGS) $(call pc,--cflags,libmicrohttpd jemalloc) $(ALL_CFLAGS) -fno-omit-frame-pointer -c -o $@ $<
+	$(Q)$(call say_cc,CC,$@)$(CC) $(BASE_CPPFLAGS) $(CPPFLAGS) $(call pc,--cflags,libmicrohttpd jemalloc) $(ALL_CFLAGS) -fno-omit-frame-pointer -c -o $@ $<
 
 $(LEAKY): $(TGT_OBJ)
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $^ $(call pc,--libs,libmicrohttpd jemalloc) -lpthread
+	$(Q)$(call say_cc,LD,$@)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $^ $(call pc,--libs,libmicrohttpd jemalloc) -lpthread
 
 # unit tests: one Check binary per module, linked against every library object
 $(O)/tests/unit/%.o: tests/unit/%.c
 	@mkdir -p $(@D)
-	$(CC) $(BASE_CPPFLAGS) $(CPPFLAGS) $(SUP_CFLAGS) $(CHECK_CFLAGS) $(ALL_CFLAGS) $(SAN) -c -o $@ $<
+	$(Q)$(call say_cc,CC,$@)$(CC) $(BASE_CPPFLAGS) $(CPPFLAGS) $(SUP_CFLAGS) $(CHECK_CFLAGS) $(ALL_CFLAGS) $(SAN) -c -o $@ $<
 
 $(BUILD)/tests/test_%: $(O)/tests/unit/test_%.o $(SUP_OBJ) $(ANA_LIB)
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) $(SAN) $(ALL_LDFLAGS) -o $@ $^ $(SUP_LIBS) $(CHECK_LIBS)
+	$(Q)$(call say_cc,LD,$@)$(CC) $(ALL_CFLAGS) $(SAN) $(ALL_LDFLAGS) -o $@ $^ $(SUP_LIBS) $(CHECK_LIBS)
 
 # fuzz entry points replayed over their corpora by a plain driver (no clang needed)
 $(O)/tests/fuzz/%.o: tests/fuzz/%.c
 	@mkdir -p $(@D)
-	$(CC) $(BASE_CPPFLAGS) $(CPPFLAGS) $(SUP_CFLAGS) $(ALL_CFLAGS) $(SAN) -c -o $@ $<
+	$(Q)$(call say_cc,CC,$@)$(CC) $(BASE_CPPFLAGS) $(CPPFLAGS) $(SUP_CFLAGS) $(ALL_CFLAGS) $(SAN) -c -o $@ $<
 
 $(BUILD)/tests/replay_%: $(O)/tests/fuzz/%.o $(O)/tests/fuzz/replay_main.o $(SUP_OBJ) $(ANA_LIB)
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) $(SAN) $(ALL_LDFLAGS) -o $@ $^ $(SUP_LIBS)
+	$(Q)$(call say_cc,LD,$@)$(CC) $(ALL_CFLAGS) $(SAN) $(ALL_LDFLAGS) -o $@ $^ $(SUP_LIBS)
 
 $(O)/tests/fuzz/replay_main.o: tests/fuzz/replay_main.c
 	@mkdir -p $(@D)
-	$(CC) $(BASE_CPPFLAGS) $(CPPFLAGS) $(ALL_CFLAGS) $(SAN) -c -o $@ $<
+	$(Q)$(call say_cc,CC,$@)$(CC) $(BASE_CPPFLAGS) $(CPPFLAGS) $(ALL_CFLAGS) $(SAN) -c -o $@ $<
 
 # ---- tests -----------------------------------------------------------------
 deps:
