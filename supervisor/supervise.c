@@ -21,6 +21,7 @@
 
 #include "bundle.h"
 #include "cgroup.h"
+#include "elfprobe.h"
 #include "fsutil.h"
 #include "commands.h"
 #include "mallconf.h"
@@ -63,6 +64,7 @@ struct sup {
         unsigned restarts;
         int status;               /* exit status of oomwatch so far */
         bool exec_failed;
+        bool has_jemalloc;        /* the target will have jemalloc (its own or preloaded) */
         const char *verdict;
 
         pid_t *old_pids;          /* processes of earlier runs with dumps still in the window */
@@ -160,18 +162,84 @@ static int open_dump_dir(struct sup *s)
         return 0;
 }
 
+static const char *const jemalloc_paths[] = {
+        "/usr/lib/x86_64-linux-gnu/libjemalloc.so.2", "/usr/lib/aarch64-linux-gnu/libjemalloc.so.2",
+        "/usr/lib64/libjemalloc.so.2", "/usr/lib/libjemalloc.so.2", "/usr/local/lib/libjemalloc.so.2",
+};
+
+static const char *system_jemalloc(void)
+{
+        for (size_t i = 0; i < sizeof(jemalloc_paths) / sizeof(jemalloc_paths[0]); i++)
+                if (access(jemalloc_paths[i], R_OK) == 0)
+                        return jemalloc_paths[i];
+        return NULL;
+}
+
+/* Decide what the target's environment gets: MALLOC_CONF (and the
+ * prefixed variable of a built-in prefixed jemalloc), and LD_PRELOAD of
+ * the system libjemalloc for a program without jemalloc. */
+static int plan_allocator(struct sup *s, char **ret_preload, char **ret_conf_env)
+{
+        struct ep_info info;
+        char *exe = NULL;
+        int r;
+
+        *ret_preload = NULL;
+        *ret_conf_env = NULL;
+        r = ep_which(s->cfg->argv[0], s->cfg->workdir, &exe);
+        if (r >= 0)
+                r = ep_probe(exe, &info);
+        free(exe);
+        if (r >= 0 && info.jemalloc) {
+                s->has_jemalloc = true;
+                if (strcmp(info.conf_env, "MALLOC_CONF") != 0) {
+                        *ret_conf_env = strdup(info.conf_env);
+                        say(s, 1, "%s has a built-in jemalloc with the prefix '%s': it reads %s", s->cfg->argv[0],
+                            info.prefix, info.conf_env);
+                }
+                return 0;
+        }
+        /* no jemalloc of its own (or a script: then only with preload_jemalloc = on) */
+        if (s->cfg->preload_jemalloc == CFG_ON || (s->cfg->preload_jemalloc == CFG_AUTO && r >= 0)) {
+                const char *lib = system_jemalloc();
+                if (!lib) {
+                        say(s, 0, "warning: %s does not use jemalloc and no system libjemalloc.so.2 was found "
+                                  "(install libjemalloc2): there will be no heap profile",
+                            s->cfg->argv[0]);
+                        return 0;
+                }
+                *ret_preload = strdup(lib);
+                s->has_jemalloc = true;
+                say(s, 1, "%s does not use jemalloc: preloading %s", s->cfg->argv[0], lib);
+                return 0;
+        }
+        if (r == -ENOEXEC)
+                say(s, 0, "warning: %s is not an ELF program (a script?); oomwatch cannot tell whether what it "
+                          "runs uses jemalloc. Set profiling.preload_jemalloc = on to preload it anyway",
+                    s->cfg->argv[0]);
+        else if (r >= 0)
+                say(s, 0, "warning: %s does not use jemalloc and preload_jemalloc is off: "
+                          "there will be no heap profile, only the verdict",
+                    s->cfg->argv[0]);
+        return 0;
+}
+
 static int build_env(struct sup *s, const char *malloc_conf)
 {
+        char *preload = NULL, *conf_env = NULL;
+        const char *old_preload = getenv("LD_PRELOAD");
         size_t n = 0, k = 0;
         char **e;
 
+        (void)plan_allocator(s, &preload, &conf_env);
         for (char **p = environ; *p; p++)
                 n++;
-        e = calloc(n + 4, sizeof(char *));
+        e = calloc(n + 6, sizeof(char *));
         if (!e)
-                return -ENOMEM;
+                goto nomem;
         for (char **p = environ; *p; p++) {
-                if (strncmp(*p, "MALLOC_CONF=", 12) == 0)
+                if (strncmp(*p, "MALLOC_CONF=", 12) == 0 || strncmp(*p, "LD_PRELOAD=", 11) == 0 ||
+                    (conf_env && strncmp(*p, conf_env, strlen(conf_env)) == 0 && (*p)[strlen(conf_env)] == '='))
                         continue;
                 e[k] = strdup(*p);
                 if (!e[k])
@@ -181,11 +249,26 @@ static int build_env(struct sup *s, const char *malloc_conf)
         if (asprintf(&e[k], "MALLOC_CONF=%s", malloc_conf) < 0)
                 goto nomem;
         k++;
+        if (conf_env) {
+                if (asprintf(&e[k], "%s=%s", conf_env, malloc_conf) < 0)
+                        goto nomem;
+                k++;
+        }
+        if (preload || (old_preload && *old_preload)) {
+                if (asprintf(&e[k], "LD_PRELOAD=%s%s%s", preload ? preload : "",
+                             preload && old_preload && *old_preload ? ":" : "", old_preload ? old_preload : "") < 0)
+                        goto nomem;
+                k++;
+        }
         e[k] = NULL;
         s->envp = e;
+        free(preload);
+        free(conf_env);
         return 0;
 nomem:
         cfg_strv_free(e);
+        free(preload);
+        free(conf_env);
         return -ENOMEM;
 }
 

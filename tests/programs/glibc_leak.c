@@ -1,0 +1,27 @@
+/* A plain C program (glibc malloc, no jemalloc) that leaks 1 MiB at a time,
+ * touched, in leak_chunk(), until it is killed. */
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+__attribute__((noinline)) void *leak_chunk(size_t n);
+
+__attribute__((noinline)) void *leak_chunk(size_t n)
+{
+        char *p = malloc(n);
+        if (p)
+                memset(p, 0x5a, n);
+        __asm__ volatile("" : : "r"(p) : "memory");
+        return p;
+}
+
+int main(void)
+{
+        static void *keep[1 << 16];
+
+        for (unsigned i = 0; i < sizeof(keep) / sizeof(keep[0]); i++) {
+                keep[i] = leak_chunk(1 << 20);
+                usleep(2000);
+        }
+        return 0;
+}
