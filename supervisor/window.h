@@ -1,0 +1,181 @@
+/* The dump window: which heap dumps in the dump directory oomwatch keeps.
+ *
+ * The supervisor's event loop owns an inotify watch on the dump directory
+ * and feeds this module: win_add() for IN_CLOSE_WRITE / IN_MOVED_TO,
+ * win_forget() for IN_DELETE / IN_MOVED_FROM, win_rescan() at start-up and
+ * on IN_Q_OVERFLOW. The module never blocks for long: an event costs a few
+ * system calls (fstatat, one open and an 8-byte read of a new file, and the
+ * fstatat + unlinkat of what it rotates out) and amortised O(1) or O(log n)
+ * work; only win_rescan() reads the directory. It logs nothing: what it
+ * deletes or leaves alone is reported through win_params.note.
+ *
+ * Names: <prefix>.<pid>.<seq>.<kind><kseq>.heap with kind i, m or u, and
+ * <prefix>.<pid>.<seq>.f.heap. Numbers are plain decimal (no sign, no
+ * leading zero). Dumps of one process are ordered by seq (then kind, kseq),
+ * never by mtime or by name.
+ *
+ * What is kept, per process: its baseline (with keep_baseline: its first
+ * dump, or the dump named by win_set_baseline) plus its newest `keep` good
+ * dumps; older ones are deleted. Then, while the kept files total more than
+ * max_bytes (or number more than max_files), the oldest dump that is not
+ * part of a process's pair (baseline or, without one, oldest good dump;
+ * and newest good dump) is deleted, oldest process first; when only pairs
+ * are left, the pairs of processes other than the newest one go, oldest
+ * process first. The newest process's pair and pinned dumps are never
+ * deleted, even if that leaves the total above max_bytes. "Oldest process"
+ * means the one whose newest dump arrived first (win_rescan orders the
+ * processes it discovers by the mtime of their newest file).
+ *
+ * A dump marked bad (win_mark_bad) is never returned by win_pair again and
+ * is deleted as soon as it is not pinned. A process whose baseline is lost
+ * (marked bad, deleted by someone else) gets its oldest good dump as its new
+ * baseline when keep_baseline is on.
+ *
+ * Safety of deletion: only through the directory fd (unlinkat(dir_fd, name,
+ * 0)), only for names this module tracks, and only after an
+ * fstatat(AT_SYMLINK_NOFOLLOW) right before shows a regular file with one
+ * link and the same inode that was tracked. Nothing that is not a regular
+ * file is ever opened (the type is checked with fstatat first; the open uses
+ * O_NONBLOCK|O_NOFOLLOW), so symlinks, FIFOs, sockets, devices and
+ * directories named like dumps are never followed, read, tracked or deleted.
+ * Hard links: a file that has more than one link when it appears may be
+ * somebody's copy, so it is never tracked (it does not count as kept, nor
+ * towards max_bytes) and never deleted. A tracked dump that gains a link
+ * later (for example the incident bundle linked it) stays tracked until
+ * rotation would delete it; then it is left on disk and forgotten. A file
+ * that vanished (ENOENT) is simply forgotten.
+ *
+ * Pointers returned by win_get() and win_pair() (and the names in them)
+ * are owned by the window and stay valid until the next call that changes
+ * it: win_add, win_forget, win_rescan, win_set_baseline, win_mark_bad,
+ * win_unpin, win_free. To keep the files of a pair on disk across event-loop
+ * iterations (the bundle step links them), pin them by name with win_pin()
+ * and release them with win_unpin(). */
+#pragma once
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+/* Default (and upper) cap on the number of tracked files. */
+#define WIN_MAX_FILES 100000U
+
+enum win_note {
+        WIN_ROTATED,       /* name was deleted by rotation; err is 0 */
+        WIN_ROTATE_FAILED, /* unlinkat/fstatat of name failed with err (-errno); name is no
+                            * longer tracked (a later win_rescan retries it) */
+        WIN_LEFT_ALONE,    /* name looks like a dump but is not a plain file of ours: err is
+                            * -ELOOP (symlink), -EISDIR (directory), -EMLINK (more than one
+                            * link), -EINVAL (FIFO, socket, device), -ESTALE (replaced by
+                            * another inode); it is not tracked and was not deleted */
+};
+
+/* Called synchronously from inside the win_* call that caused it. name is
+ * valid only during the call. The callback must not call back into the
+ * window. */
+typedef void (*win_note_fn)(void *userdata, enum win_note what, const char *name, int err);
+
+struct win_params {
+        unsigned keep;       /* newest good dumps kept per process, >= 1 */
+        bool keep_baseline;  /* keep each process's first dump as its baseline */
+        uint64_t max_bytes;  /* cap on the sum of st_size of kept files; 0 = none */
+        unsigned max_files;  /* cap on tracked files; 0 = WIN_MAX_FILES (values above it are
+                              * lowered to it) */
+        win_note_fn note;    /* may be NULL */
+        void *userdata;      /* passed to note */
+};
+
+struct win_dump {
+        char *name;     /* file name inside the dump directory */
+        pid_t pid;
+        uint64_t seq;
+        char kind;      /* 'i', 'm', 'u' or 'f' */
+        uint64_t kseq;  /* 0 for 'f' */
+        uint64_t bytes; /* st_size when last seen */
+        bool baseline;
+        bool pinned;
+        bool bad;       /* marked by win_mark_bad */
+};
+
+struct win;
+
+/* dir_fd is borrowed (the caller keeps it open for the window's lifetime
+ * and closes it after win_free); it should be O_DIRECTORY|O_CLOEXEC.
+ * prefix is copied: a non-empty base name without '/'. The window starts
+ * empty: call win_rescan() to pick up what is already there.
+ * Returns 0 and stores a new window in *ret (free with win_free), or
+ * -EINVAL (bad prefix, keep 0, negative fd), -ENOMEM. */
+int win_new(int dir_fd, const char *prefix, const struct win_params *p, struct win **ret);
+
+/* Frees the window; deletes nothing, closes nothing. NULL is allowed. */
+void win_free(struct win *w);
+
+/* name is complete (IN_CLOSE_WRITE / IN_MOVED_TO): checks it (name matches,
+ * at most NAME_MAX, regular file with one link by fstatat
+ * AT_SYMLINK_NOFOLLOW, content starts with "heap_v2/" — 8 bytes are read),
+ * adds it (or refreshes it if already tracked), then rotates.
+ * Returns 1 if it was added or refreshed (rotation may have deleted it
+ * right away if it is older than the window), 0 if it was ignored (not our
+ * name, not a regular file, hard-linked, vanished, not a heap dump; a
+ * tracked entry under that name is forgotten), -ENOBUFS if max_files
+ * would be exceeded and nothing else can be rotated out (everything else
+ * is pinned or the newest process's pair; name is left on disk untracked),
+ * or another -errno (fstatat, open or read failed other than by the file
+ * vanishing or being swapped, -ENOMEM; the window is unchanged then). */
+int win_add(struct win *w, const char *name);
+
+/* name was deleted or moved away (IN_DELETE / IN_MOVED_FROM). Deletes
+ * nothing. Returns 1 if it was tracked (and is forgotten now), else 0. */
+int win_forget(struct win *w, const char *name);
+
+/* Start-up and IN_Q_OVERFLOW: reads the whole directory, adds the dumps
+ * not tracked yet, refreshes the tracked ones, forgets those that are gone
+ * or no longer plain files, then rotates. Baselines, pins and bad marks of
+ * dumps still present are kept. A file that cannot be inspected (EACCES,
+ * ...) is left untracked. Returns the number of tracked files; -errno if
+ * the directory could not be opened (window unchanged) or read to its end
+ * (what was found is added and rotated, nothing is forgotten); -ENOBUFS as
+ * for win_add (the rest of the directory is left untracked, nothing is
+ * forgotten). */
+int win_rescan(struct win *w);
+
+/* Makes name (a dump taken on purpose as baseline) the baseline of its
+ * process, replacing the previous one, which is then rotated like any
+ * other dump. An explicit baseline is kept even when keep_baseline is off.
+ * name need not have been added yet: it is checked and added as win_add
+ * does. Returns 1 on success, 0 if name is not a usable dump (as win_add),
+ * -EINVAL if it is marked bad, or -errno as win_add. */
+int win_set_baseline(struct win *w, const char *name);
+
+/* The pair the incident diff uses for pid (0: the process whose newest
+ * good dump arrived last). *ret_newest = its newest good dump; *ret_base =
+ * its baseline, or without one its oldest good dump, or NULL when that is
+ * the newest dump itself. Either pointer argument may be NULL. Returns 0,
+ * or -ENOENT if the process has no good dump (outputs untouched).
+ * Pointers: see the top of this file. */
+int win_pair(const struct win *w, pid_t pid, const struct win_dump **ret_base,
+             const struct win_dump **ret_newest);
+
+/* Pins name: it is not deleted by rotation until unpinned as many times as
+ * it was pinned (pinned dumps still count towards max_bytes). Returns 1 if
+ * pinned, 0 if name is not tracked. */
+int win_pin(struct win *w, const char *name);
+
+/* Drops one pin of name; when the last pin goes, rotates (a bad dump is
+ * deleted then). Returns 1 if a pin was dropped, 0 if name is not tracked
+ * or not pinned. */
+int win_unpin(struct win *w, const char *name);
+
+/* The analyzer could not parse name: it is never used as newest or base
+ * again, and is deleted unless pinned (then when unpinned). If it was the
+ * baseline, the process's oldest good dump becomes the baseline (with
+ * keep_baseline). Returns 1 if it was tracked, else 0. */
+int win_mark_bad(struct win *w, const char *name);
+
+/* Number of tracked files; win_get(i) for i < win_count() in (pid, seq)
+ * order, NULL when i is out of range. O(number of processes). */
+size_t win_count(const struct win *w);
+const struct win_dump *win_get(const struct win *w, size_t i);
+
+/* Sum of the sizes of tracked files. */
+uint64_t win_bytes(const struct win *w);
