@@ -31,7 +31,8 @@ struct entry {
         dev_t dev;
         ino_t ino;
         unsigned pins;
-        bool seen;         /* win_rescan: found in this pass */
+        unsigned own_links; /* extra hard links the caller made (win_linked) */
+        bool seen;          /* win_rescan: found in this pass */
 };
 
 struct proc {
@@ -434,6 +435,23 @@ static void forget_entry(struct win *w, struct entry *e)
                 proc_fix_base(w, p);
 }
 
+/* name was seen again with stat st: a new file under a tracked name is a
+ * new dump (its bad mark goes); the same file may have grown. */
+static void refresh(struct win *w, struct entry *e, const struct stat *st)
+{
+        if (e->dev != st->st_dev || e->ino != st->st_ino) {
+                e->dev = st->st_dev;
+                e->ino = st->st_ino;
+                if (e->d.bad) {
+                        e->d.bad = false;
+                        e->proc->nbad--;
+                }
+        }
+        w->bytes = w->bytes - e->d.bytes + (uint64_t)st->st_size;
+        e->d.bytes = (uint64_t)st->st_size;
+        e->seen = true;
+}
+
 /* ---- the file system -------------------------------------------------------- */
 
 static void note(const struct win *w, enum win_note what, const char *name, int err)
@@ -508,7 +526,8 @@ static int inspect(const struct win *w, const char *name, const struct entry *kn
         return 1;
 }
 
-/* Deletes e's file if it is still the plain file that was tracked, and
+/* Deletes e's file if it is still the plain file that was tracked (one
+ * link, or only the extra links the caller declared with win_linked), and
  * forgets e in any case. Returns e's process, or NULL if it went away. */
 static struct proc *rotate_out(struct win *w, struct entry *e)
 {
@@ -519,10 +538,15 @@ static struct proc *rotate_out(struct win *w, struct entry *e)
                 err = -errno;
                 if (err != -ENOENT)
                         note(w, WIN_ROTATE_FAILED, e->d.name, err);
-        } else if ((err = plain_file(&st)) < 0) {
+                return untrack(w, e);
+        }
+        err = plain_file(&st);
+        if (err == -EMLINK && st.st_nlink - 1 <= e->own_links)
+                err = 0;
+        if (err == 0 && (st.st_dev != e->dev || st.st_ino != e->ino))
+                err = -ESTALE;
+        if (err < 0) {
                 note(w, WIN_LEFT_ALONE, e->d.name, err);
-        } else if (st.st_dev != e->dev || st.st_ino != e->ino) {
-                note(w, WIN_LEFT_ALONE, e->d.name, -ESTALE);
         } else if (unlinkat(w->dir_fd, e->d.name, 0) < 0) {
                 err = -errno;
                 if (err != -ENOENT)
@@ -569,7 +593,9 @@ static bool over_cap(const struct win *w, size_t max_count)
 
 /* The next dump to delete for the caps: first a dump outside every
  * process's pair, oldest process first; then the pairs of processes other
- * than the newest one. Never a pinned dump. */
+ * than the newest one. Never a pinned dump. Cost: a few steps per process
+ * still in the window (old processes hold only their pair), which is small
+ * next to the system calls of the deletion itself. */
 static struct entry *cap_victim(const struct win *w)
 {
         const struct proc *keep = pair_proc(w);
@@ -680,8 +706,7 @@ static int track(struct win *w, const char *name, struct entry **ret_e)
                 return 0;
         }
         if (old) {
-                w->bytes = w->bytes - old->d.bytes + (uint64_t)st.st_size;
-                old->d.bytes = (uint64_t)st.st_size;
+                refresh(w, old, &st);
                 *ret_e = old;
                 return 1;
         }
@@ -802,6 +827,16 @@ int win_unpin(struct win *w, const char *name)
                 rotate_proc(w, p);
         }
         rotate_caps(w, max_files(w));
+        return 1;
+}
+
+int win_linked(struct win *w, const char *name)
+{
+        struct entry *e = find_name(w, name);
+
+        if (!e)
+                return 0;
+        e->own_links++;
         return 1;
 }
 
@@ -981,9 +1016,7 @@ int win_rescan(struct win *w)
                 if (q <= 0)
                         continue; /* gone, not ours, or unreadable: left untracked */
                 if (old) {
-                        w->bytes = w->bytes - old->d.bytes + (uint64_t)st.st_size;
-                        old->d.bytes = (uint64_t)st.st_size;
-                        old->seen = true;
+                        refresh(w, old, &st);
                         continue;
                 }
                 if (npend == cap) {

@@ -41,9 +41,11 @@
  * Hard links: a file that has more than one link when it appears may be
  * somebody's copy, so it is never tracked (it does not count as kept, nor
  * towards max_bytes) and never deleted. A tracked dump that gains a link
- * later (for example the incident bundle linked it) stays tracked until
- * rotation would delete it; then it is left on disk and forgotten. A file
- * that vanished (ENOENT) is simply forgotten.
+ * later stays tracked until rotation would delete it; then it is left on
+ * disk and forgotten, unless the caller declared that link its own with
+ * win_linked() (the incident bundle's hard link): then the dump-dir name
+ * is deleted as usual and the data lives on in the bundle. A file that
+ * vanished (ENOENT) is simply forgotten.
  *
  * Pointers returned by win_get() and win_pair() (and the names in them)
  * are owned by the window and stay valid until the next call that changes
@@ -165,6 +167,13 @@ int win_pin(struct win *w, const char *name);
  * deleted then). Returns 1 if a pin was dropped, 0 if name is not tracked
  * or not pinned. */
 int win_unpin(struct win *w, const char *name);
+
+/* The caller made one more hard link of name outside the dump directory
+ * (the incident bundle): rotation may still delete name, since the data
+ * stays reachable through that link. Without this call a dump with more
+ * than one link is left on disk when rotated out. Returns 1 if name is
+ * tracked, else 0. */
+int win_linked(struct win *w, const char *name);
 
 /* The analyzer could not parse name: it is never used as newest or base
  * again, and is deleted unless pinned (then when unpinned). If it was the

@@ -616,6 +616,44 @@ START_TEST(hard_links_left_alone)
 }
 END_TEST
 
+/* The bundle's own hard link, declared with win_linked: the dump-dir name
+ * is rotated out as usual, the bundle's copy stays. */
+START_TEST(own_link_rotated)
+{
+        char outdir[] = "/tmp/oomwatch-test-window-out.XXXXXX", copy[256];
+        struct stat st;
+
+        ck_assert_ptr_nonnull(mkdtemp(outdir));
+        int ofd = open(outdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        ck_assert_int_ge(ofd, 0);
+        open_win(1, false, 0, 0);
+        add_ok(N(25, 0));
+        add_ok(N(25, 1));
+        ck_assert_int_eq(linkat(dfd, N(25, 1), ofd, "bundle.heap", 0), 0);
+        ck_assert_int_eq(win_linked(w, N(25, 1)), 1);
+        ck_assert_int_eq(win_linked(w, N(25, 7)), 0);
+        ck_assert_int_ge(win_rescan(w), 1); /* still tracked with two links */
+        add_ok(N(25, 2));
+        expect_disk(N(25, 2), NULL);
+        ck_assert_int_eq(fstatat(ofd, "bundle.heap", &st, 0), 0);
+        ck_assert_uint_eq(st.st_nlink, 1);
+        /* a second, undeclared link still keeps a dump in place */
+        ck_assert_int_eq(win_linked(w, N(25, 2)), 1);
+        ck_assert_int_eq(linkat(dfd, N(25, 2), ofd, "b2.heap", 0), 0);
+        ck_assert_int_eq(linkat(dfd, N(25, 2), dfd, "user-copy.heap", 0), 0);
+        add_ok(N(25, 3));
+        ck_assert_int_eq(last_left_err, -EMLINK);
+        expect_disk(N(25, 2), "user-copy.heap", N(25, 3), NULL);
+
+        snprintf(copy, sizeof(copy), "%s/bundle.heap", outdir);
+        unlink(copy);
+        snprintf(copy, sizeof(copy), "%s/b2.heap", outdir);
+        unlink(copy);
+        close(ofd);
+        rmdir(outdir);
+}
+END_TEST
+
 START_TEST(foreign_names_untouched)
 {
         static const char *foreign[] = {
@@ -693,6 +731,22 @@ START_TEST(enoent_between_event_and_add)
         ck_assert_int_eq(win_forget(w, N(30, 5)), 1);
         ck_assert_int_eq(win_forget(w, N(30, 5)), 0);
         ck_assert(on_disk(N(30, 5))); /* forgetting deletes nothing */
+}
+END_TEST
+
+/* A new file renamed over a tracked name (IN_MOVED_TO) is that dump now:
+ * rotation deletes it like any other. */
+START_TEST(replaced_by_rename)
+{
+        open_win(1, false, 0, 0);
+        add_ok(N(32, 0));
+        mk("incoming.tmp");
+        ck_assert_int_eq(renameat(dfd, "incoming.tmp", dfd, N(32, 0)), 0);
+        ck_assert_int_eq(win_add(w, N(32, 0)), 1);
+        ck_assert_uint_eq(win_count(w), 1);
+        add_ok(N(32, 1));
+        ck_assert_uint_eq(n_left, 0);
+        expect_disk(N(32, 1), NULL);
 }
 END_TEST
 
@@ -868,9 +922,11 @@ static Suite *suite(void)
         tcase_add_test(t, fifo_no_hang);
         tcase_add_test(t, directory_untouched);
         tcase_add_test(t, hard_links_left_alone);
+        tcase_add_test(t, own_link_rotated);
         tcase_add_test(t, foreign_names_untouched);
         tcase_add_test(t, not_a_dump_yet);
         tcase_add_test(t, enoent_between_event_and_add);
+        tcase_add_test(t, replaced_by_rename);
         tcase_add_test(t, baseline_lost_is_replaced);
         suite_add_tcase(s, t);
         return s;
