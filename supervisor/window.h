@@ -45,7 +45,10 @@
  * disk and forgotten, unless the caller declared that link its own with
  * win_linked() (the incident bundle's hard link): then the dump-dir name
  * is deleted as usual and the data lives on in the bundle. A file that
- * vanished (ENOENT) is simply forgotten.
+ * vanished (ENOENT) is simply forgotten. Limits: the check and the
+ * unlinkat are two calls, so a name swapped in that instant is removed as
+ * a name (unlinkat never follows a link: no target is ever touched); a pid
+ * reused by a later process is taken for the same process.
  *
  * Pointers returned by win_get() and win_pair() (and the names in them)
  * are owned by the window and stay valid until the next call that changes
