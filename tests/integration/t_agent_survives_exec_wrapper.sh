@@ -1,0 +1,26 @@
+#!/bin/bash
+# A wrapper script that runs a helper and then execs the real program: the
+# wrapper (no jemalloc) says so, its helper (another pid) stays silent, the
+# program exec'd in the same pid says hello again and serves requests. A
+# request sent before any hello waits in the channel and is served by the
+# program after the exec.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/agent_lib.sh"
+
+agent_build
+MALLOC_CONF=prof:true,prof_prefix:$T/d agent_drive dump ready dump wait -- \
+        /bin/sh -c '/bin/true; exec "$0" --ms 1500' "$TARGET"
+assert_eq "$DRIVE_RC" 0 "driver status"
+pid=$(awk '$1 == "started" { print $2 }' "$OUT")
+assert_eq "$(grep -c '^hello ' "$OUT")" 2 "hellos (the wrapper's and the program's; none from /bin/true)"
+assert_eq "$(grep '^hello ' "$OUT" | head -n 1 | awk '{ print $2, $3 }')" "kind=nojemalloc pid=$pid" \
+        "the wrapper's hello"
+assert_eq "$(grep '^hello ' "$OUT" | tail -n 1 | awk '{ print $2, $3 }')" "kind=ready pid=$pid" \
+        "the program's hello"
+assert_eq "$(awk '$1 == "target" { print $2 }' "$OUT")" "$pid" "the program runs in the wrapper's pid"
+for n in 1 2; do
+        f=$(dump_reply $n)
+        [[ $f =~ ^$T/d\.$pid\.[0-9]+\.m$((n - 1))\.heap$ ]] || fail "dump #$n is named '$f'"
+        assert_eq "$(head -c 8 "$f")" "heap_v2/" "start of $f"
+done
+grep -qx 'exit 0' "$OUT" || fail "the target did not exit 0"
