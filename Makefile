@@ -68,12 +68,8 @@ UNIT_BINS := $(UT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 FUZZ_REPLAY := $(FUZ_SRC:tests/fuzz/%.c=$(BUILD)/tests/replay_%)
 
 # The demo target and the agent run inside the supervised process, next to
-# jemalloc: they are never built with the sanitizers.
-ifeq ($(SANITIZE),1)
-ALL_TARGETS := $(OOMWATCH) $(UNIT_BINS) $(FUZZ_REPLAY)
-else
+# jemalloc: their rules never add the sanitizers, also in a SANITIZE=1 build.
 ALL_TARGETS := $(OOMWATCH) $(AGENT) $(LEAKY) $(UNIT_BINS) $(FUZZ_REPLAY)
-endif
 
 # quiet by default; make V=1 shows the commands
 ifeq ($(V),1)

@@ -450,7 +450,11 @@ static void start_analysis(struct sup *s)
         if (pid == 0) {
                 struct rlimit as = { ANALYSIS_MEMORY_LIMIT, ANALYSIS_MEMORY_LIMIT };
                 struct rlimit cpu = { ANALYSIS_TIME_LIMIT_MS / 1000, ANALYSIS_TIME_LIMIT_MS / 1000 + 1 };
+#ifndef __SANITIZE_ADDRESS__ /* AddressSanitizer reserves terabytes of address space */
                 (void)setrlimit(RLIMIT_AS, &as);
+#else
+                (void)as;
+#endif
                 (void)setrlimit(RLIMIT_CPU, &cpu);
                 (void)prctl(PR_SET_PDEATHSIG, SIGKILL);
                 _exit(bundle_write(b) < 0 ? 1 : 0);
