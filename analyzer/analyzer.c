@@ -32,6 +32,11 @@ struct builder {
         uint32_t *seen;         /* per pool id: generation */
         size_t cap_seen;
         uint32_t gen;
+        /* per pool id: where the function was first seen as an innermost
+         * frame, for its file:line in reports */
+        struct sym_result *loc;
+        bool *has_loc;
+        size_t cap_loc;
 };
 
 static uint64_t path_hash(const uint32_t *ids, size_t n)
@@ -95,6 +100,33 @@ static int tmp_push(struct builder *b, uint32_t id)
         return 0;
 }
 
+static int remember_loc(struct builder *b, uint32_t id, const struct sym_result *res)
+{
+        if (id >= b->cap_loc) {
+                size_t cap = b->cap_loc, ncap = b->cap_loc;
+                if (au_grow(&b->loc, &ncap, (size_t)id + 1, sizeof(*b->loc)) < 0 ||
+                    au_grow(&b->has_loc, &cap, (size_t)id + 1, sizeof(*b->has_loc)) < 0)
+                        return -ENOMEM;
+                /* both arrays grow alike from the same capacity */
+                memset(b->has_loc + b->cap_loc, 0, (cap - b->cap_loc) * sizeof(*b->has_loc));
+                b->cap_loc = cap < ncap ? cap : ncap;
+        }
+        if (!b->has_loc[id]) {
+                b->has_loc[id] = true;
+                b->loc[id] = *res;
+        }
+        return 0;
+}
+
+/* "file:line" pool id of function id, or -1 */
+static int32_t loc_of(struct builder *b, uint32_t id)
+{
+        int64_t fl = -1;
+        if (id < b->cap_loc && b->has_loc[id] && sym_location(b->sym, &b->loc[id], &fl) < 0)
+                return -1;
+        return (int32_t)fl;
+}
+
 /* Translate one stack to its reduced function path in b->tmp, like jeprof:
  * FixCallerAddresses (addr - 1 but for the leaf), RemoveUninterestingFrames
  * (an allocator frame discards everything seen so far), inlined frames
@@ -118,6 +150,8 @@ static int translate(struct builder *b, struct sym_space *sp, const struct hp_pr
                         continue;
                 }
                 names = sym_names(b->sym);
+                if (res.n && res.has_loc && (r = remember_loc(b, names[res.first], &res)) < 0)
+                        return r;
                 for (uint32_t k = 0; k < res.n; k++)
                         if ((r = tmp_push(b, names[res.first + k])) < 0)
                                 return r;
@@ -188,6 +222,8 @@ static void builder_free(struct builder *b)
         free(b->slots);
         free(b->tmp);
         free(b->seen);
+        free(b->loc);
+        free(b->has_loc);
         sym_ctx_free(b->sym);
 }
 
@@ -283,7 +319,7 @@ static int finish(struct builder *b)
                                 free(funcs);
                                 return -ENOMEM;
                         }
-                        funcs[nf] = (struct rep_func){ .name = id };
+                        funcs[nf] = (struct rep_func){ .name = id, .file = -1 };
                         fidx[id] = (int32_t)nf++;
                 }
         }
@@ -316,6 +352,7 @@ static int finish(struct builder *b)
                 for (size_t f = 0; f < nf; f++) {
                         struct rep_series *s = &r->series[f];
                         s->name = funcs[f].name;
+                        s->file = -1;
                         s->flat = r->svals + f * b->ncols;
                         s->growth = s->flat[last] - s->flat[0];
                         s->score = an_trend_score(s->flat, b->ncols);
@@ -333,9 +370,14 @@ static int finish(struct builder *b)
                 r->nseries = nf;
                 /* flat pointers stay valid: sorting moves the records only */
                 qsort_r(r->series, nf, sizeof(*r->series), cmp_series, r);
+                for (size_t f = 0; f < nf && f < r->top + r->nsuspects; f++)
+                        r->series[f].file = loc_of(b, r->series[f].name);
         }
         free(fidx);
         qsort_r(funcs, nf, sizeof(*funcs), cmp_func, r);
+        /* file:line only for the rows a report shows */
+        for (size_t f = 0; f < nf && f < r->top; f++)
+                funcs[f].file = loc_of(b, funcs[f].name);
         r->funcs = funcs;
         r->nfuncs = nf;
         r->growth = r->totals[last] - r->totals[0];

@@ -179,7 +179,12 @@ int rep_render_json(const struct an_report *r, FILE *out)
                         const struct rep_series *s = &r->series[i];
                         fputs(i ? ",{\"function\":" : "{\"function\":", out);
                         put_json_str(name_of(r, s->name), out);
-                        fprintf(out, ",\"score\":%.3f,\"growth_bytes\":%lld}", s->score, llr(s->growth));
+                        fprintf(out, ",\"score\":%.3f,\"growth_bytes\":%lld", s->score, llr(s->growth));
+                        if (s->file >= 0) {
+                                fputs(",\"file\":", out);
+                                put_json_str(name_of(r, (uint32_t)s->file), out);
+                        }
+                        fputc('}', out);
                 }
                 fputs("],\"series\":[", out);
                 unsigned shown = 0;
@@ -212,7 +217,12 @@ int rep_render_json(const struct an_report *r, FILE *out)
                 const struct rep_func *f = &r->funcs[i];
                 fputs(shown++ ? ",{\"function\":" : "{\"function\":", out);
                 put_json_str(name_of(r, f->name), out);
-                fprintf(out, ",\"flat_bytes\":%lld,\"cum_bytes\":%lld}", llr(f->flat), llr(f->cum));
+                fprintf(out, ",\"flat_bytes\":%lld,\"cum_bytes\":%lld", llr(f->flat), llr(f->cum));
+                if (f->file >= 0) {
+                        fputs(",\"file\":", out);
+                        put_json_str(name_of(r, (uint32_t)f->file), out);
+                }
+                fputc('}', out);
         }
         fputs("]}\n", out);
         return 0;

@@ -17,11 +17,13 @@ struct rep_path {
 
 struct rep_func {
         uint32_t name;        /* pool id */
+        int32_t file;         /* pool id of "file:line" where it allocates, or -1 */
         double flat, cum;
 };
 
 struct rep_series {
         uint32_t name;
+        int32_t file;
         double score, growth;
         bool suspect;
         double *flat;         /* ndumps values, in an_report.svals */

@@ -33,6 +33,52 @@ struct sym_module {
         uint64_t *keys;
         uint32_t *vals;
         size_t nslots, nused;
+        /* DWARF: CU DIE offset -> index in cus + 1 */
+        uint64_t *cukeys;
+        uint32_t *cuvals;
+        size_t cunslots, cunused;
+        struct cu_index *cus;
+        size_t ncus, cap_cus;
+        /* DIE offset -> function name id + 1 */
+        uint64_t *nkeys;
+        uint32_t *nvals;
+        size_t nnslots, nnused;
+        /* DIE offset -> index in kidsets + 1: the code-holding children of a
+         * function or block, sorted by address */
+        uint64_t *kkeys;
+        uint32_t *kvals;
+        size_t knslots, knused;
+        struct kidset { size_t first, n; } *kidsets;
+        size_t nkidsets, cap_kidsets;
+        struct kid { uint64_t lo, hi; Dwarf_Die die; } *kids;
+        size_t nkids, cap_kids;
+};
+
+/* The concrete functions of one compile unit, sorted by address, and the
+ * namespace/class prefix of every subprogram DIE (declarations included),
+ * built by one walk over the unit the first time one of its addresses is
+ * looked up. dwarf_getscopes would walk the unit again for every address,
+ * which is what makes large C++ programs slow. */
+struct cu_func {
+        uint64_t lo, hi;
+        Dwarf_Die die;
+};
+
+/* a namespace or class around declarations: its name and the scope around it */
+struct cu_scope {
+        const char *name;     /* in libdw's string data */
+        int32_t parent;       /* index in cu_index.scopes, -1 at unit level */
+};
+
+struct cu_index {
+        struct cu_func *f;
+        size_t n, cap;
+        struct cu_scope *scopes;
+        size_t nscopes, cap_scopes;
+        /* subprogram DIE offset -> scope index + 1 */
+        uint64_t *pkeys;
+        uint32_t *pvals;
+        size_t pnslots, pnused;
 };
 
 struct sym_ctx {
@@ -66,6 +112,9 @@ struct sym_space {
         struct space_map *maps;  /* sorted by start */
         size_t nmaps;
 };
+
+static int cache_find(uint64_t **keys, uint32_t **vals, size_t *nslots, size_t *nused,
+                      uint64_t key, uint32_t **ret_slot);
 
 /* ---- names ------------------------------------------------------------- */
 
@@ -222,6 +271,21 @@ static void module_close(struct sym_module *m)
         free(m->segs);
         free(m->keys);
         free(m->vals);
+        for (size_t i = 0; i < m->ncus; i++) {
+                free(m->cus[i].f);
+                free(m->cus[i].scopes);
+                free(m->cus[i].pkeys);
+                free(m->cus[i].pvals);
+        }
+        free(m->cus);
+        free(m->cukeys);
+        free(m->cuvals);
+        free(m->nkeys);
+        free(m->nvals);
+        free(m->kkeys);
+        free(m->kvals);
+        free(m->kidsets);
+        free(m->kids);
         free(m->path);
 }
 
@@ -381,50 +445,270 @@ static int push_name(struct sym_ctx *c, int64_t id)
         return 0;
 }
 
+/* ---- DWARF function index ------------------------------------------------ */
+
+static int prefix_put(struct cu_index *ci, Dwarf_Die *die, int32_t scope)
+{
+        if (scope < 0)
+                return 0;
+        uint32_t *slot;
+        int r = cache_find(&ci->pkeys, &ci->pvals, &ci->pnslots, &ci->pnused, dwarf_dieoffset(die), &slot);
+        if (r < 0)
+                return r;
+        *slot = (uint32_t)scope + 1;
+        return 0;
+}
+
+static int cu_walk(struct cu_index *ci, Dwarf_Die *parent, int32_t scope, unsigned depth)
+{
+        Dwarf_Die child;
+        if (depth > 64 || dwarf_child(parent, &child) != 0)
+                return 0;
+        int r = 0;
+        do {
+                int tag = dwarf_tag(&child);
+                switch (tag) {
+                case DW_TAG_namespace:
+                case DW_TAG_class_type:
+                case DW_TAG_structure_type:
+                case DW_TAG_union_type: {
+                        const char *n = dwarf_diename(&child);
+                        int32_t inner = scope;
+                        if (n || tag == DW_TAG_namespace) {
+                                if (ci->nscopes >= INT32_MAX ||
+                                    au_grow(&ci->scopes, &ci->cap_scopes, ci->nscopes + 1, sizeof(*ci->scopes)) < 0)
+                                        return -ENOMEM;
+                                ci->scopes[ci->nscopes] = (struct cu_scope){ n ? n : "(anonymous namespace)", scope };
+                                inner = (int32_t)ci->nscopes++;
+                        }
+                        r = cu_walk(ci, &child, inner, depth + 1);
+                        break;
+                }
+                case DW_TAG_subprogram: {
+                        if ((r = prefix_put(ci, &child, scope)) < 0)
+                                return r;
+                        Dwarf_Addr base, lo, hi;
+                        ptrdiff_t off = 0;
+                        while ((off = dwarf_ranges(&child, off, &base, &lo, &hi)) > 0) {
+                                if (hi <= lo)
+                                        continue;
+                                if (au_grow(&ci->f, &ci->cap, ci->n + 1, sizeof(*ci->f)) < 0)
+                                        return -ENOMEM;
+                                ci->f[ci->n++] = (struct cu_func){ lo, hi, child };
+                        }
+                        /* function bodies are not walked: out-of-line
+                         * instances of local classes' methods sit at unit
+                         * level, and GNU C nested functions are rare enough
+                         * to be named after their container */
+                        break;
+                }
+                default:
+                        break;
+                }
+                if (r < 0)
+                        return r;
+        } while (dwarf_siblingof(&child, &child) == 0);
+        return 0;
+}
+
+/* "outer::inner::name" for a name declared in scope */
+static char *qualify(const struct cu_index *ci, int32_t scope, const char *name)
+{
+        size_t len = strlen(name) + 1;
+        unsigned depth = 0;
+        for (int32_t k = scope; k >= 0 && depth < 64; k = ci->scopes[k].parent, depth++)
+                len += strlen(ci->scopes[k].name) + 2;
+        char *q = malloc(len);
+        if (!q)
+                return NULL;
+        size_t pos = len - 1;
+        q[pos] = '\0';
+        size_t nl = strlen(name);
+        pos -= nl;
+        memcpy(q + pos, name, nl);
+        depth = 0;
+        for (int32_t k = scope; k >= 0 && depth < 64; k = ci->scopes[k].parent, depth++) {
+                size_t sl = strlen(ci->scopes[k].name);
+                pos -= 2;
+                memcpy(q + pos, "::", 2);
+                pos -= sl;
+                memcpy(q + pos, ci->scopes[k].name, sl);
+        }
+        return q;
+}
+
+static int cmp_cu_func(const void *a, const void *b)
+{
+        const struct cu_func *x = a, *y = b;
+        if (x->lo != y->lo)
+                return x->lo < y->lo ? -1 : 1;
+        /* the larger range first: the inner one comes later and wins */
+        return x->hi > y->hi ? -1 : x->hi < y->hi;
+}
+
+static int cu_index_get(struct sym_module *m, Dwarf_Die *cu, struct cu_index **ret)
+{
+        uint32_t *slot;
+        int r = cache_find(&m->cukeys, &m->cuvals, &m->cunslots, &m->cunused, dwarf_dieoffset(cu), &slot);
+        if (r < 0)
+                return r;
+        if (*slot) {
+                *ret = &m->cus[*slot - 1];
+                return 0;
+        }
+        if (au_grow(&m->cus, &m->cap_cus, m->ncus + 1, sizeof(*m->cus)) < 0)
+                return -ENOMEM;
+        struct cu_index *ci = &m->cus[m->ncus];
+        memset(ci, 0, sizeof(*ci));
+        r = cu_walk(ci, cu, -1, 0);
+        if (r < 0) {
+                free(ci->f);
+                free(ci->scopes);
+                free(ci->pkeys);
+                free(ci->pvals);
+                return r;
+        }
+        if (ci->n)
+                qsort(ci->f, ci->n, sizeof(*ci->f), cmp_cu_func);
+        *slot = (uint32_t)++m->ncus;
+        *ret = ci;
+        return 0;
+}
+
+/* the concrete subprogram holding pc, or NULL */
+static Dwarf_Die *cu_func_at(struct cu_index *ci, uint64_t pc)
+{
+        size_t lo = 0, hi = ci->n;
+        while (lo < hi) {
+                size_t mid = lo + (hi - lo) / 2;
+                if (ci->f[mid].lo <= pc)
+                        lo = mid + 1;
+                else
+                        hi = mid;
+        }
+        /* ranges nest rarely (nested functions); look back a little */
+        for (size_t i = lo, k = 0; i-- > 0 && k < 16; k++)
+                if (pc < ci->f[i].hi)
+                        return &ci->f[i].die;
+        return NULL;
+}
+
+static int cmp_kid(const void *a, const void *b)
+{
+        const struct kid *x = a, *y = b;
+        return x->lo < y->lo ? -1 : x->lo > y->lo;
+}
+
+/* The child of die (an inlined instance or a block) whose code holds pc:
+ * returns 1 and *ret, 0 when none, or -ENOMEM. The children's ranges are
+ * indexed once per DIE, so a function with thousands of inlined calls costs
+ * a binary search per address instead of a walk. */
+static int kid_at(struct sym_module *m, Dwarf_Die *die, uint64_t pc, Dwarf_Die *ret)
+{
+        uint32_t *slot;
+        int r = cache_find(&m->kkeys, &m->kvals, &m->knslots, &m->knused, dwarf_dieoffset(die), &slot);
+        if (r < 0)
+                return r;
+        if (!*slot) {
+                size_t first = m->nkids;
+                Dwarf_Die child;
+                if (dwarf_child(die, &child) == 0) {
+                        do {
+                                int tag = dwarf_tag(&child);
+                                if (tag != DW_TAG_inlined_subroutine && tag != DW_TAG_lexical_block &&
+                                    tag != DW_TAG_try_block && tag != DW_TAG_catch_block)
+                                        continue;
+                                Dwarf_Addr base, lo, hi;
+                                ptrdiff_t off = 0;
+                                while ((off = dwarf_ranges(&child, off, &base, &lo, &hi)) > 0) {
+                                        if (hi <= lo)
+                                                continue;
+                                        if (au_grow(&m->kids, &m->cap_kids, m->nkids + 1, sizeof(*m->kids)) < 0)
+                                                return -ENOMEM;
+                                        m->kids[m->nkids++] = (struct kid){ lo, hi, child };
+                                }
+                        } while (dwarf_siblingof(&child, &child) == 0);
+                }
+                if (au_grow(&m->kidsets, &m->cap_kidsets, m->nkidsets + 1, sizeof(*m->kidsets)) < 0)
+                        return -ENOMEM;
+                qsort(m->kids + first, m->nkids - first, sizeof(*m->kids), cmp_kid);
+                m->kidsets[m->nkidsets++] = (struct kidset){ first, m->nkids - first };
+                /* the table may have grown meanwhile: look the slot up again */
+                if ((r = cache_find(&m->kkeys, &m->kvals, &m->knslots, &m->knused, dwarf_dieoffset(die), &slot)) < 0)
+                        return r;
+                *slot = (uint32_t)m->nkidsets;
+        }
+        const struct kidset *ks = &m->kidsets[*slot - 1];
+        const struct kid *k = m->kids + ks->first;
+        size_t lo = 0, hi = ks->n;
+        while (lo < hi) {
+                size_t mid = lo + (hi - lo) / 2;
+                if (k[mid].lo <= pc)
+                        lo = mid + 1;
+                else
+                        hi = mid;
+        }
+        for (size_t i = lo, n = 0; i-- > 0 && n < 8; n++) {
+                if (pc < k[i].hi) {
+                        *ret = k[i].die;
+                        return 1;
+                }
+        }
+        return 0;
+}
+
 /* Name of a function DIE as a pool id: its linkage name demangled, else
  * DW_AT_name qualified with the namespaces and classes around its
- * declaration. Returns the id, -ENOENT without a name, or -ENOMEM. */
-static int64_t die_func_id(struct sym_ctx *c, Dwarf_Die *die)
+ * declaration. Cached per DIE. Returns the id, -ENOENT without a name, or
+ * -ENOMEM. */
+static int64_t die_func_id(struct sym_ctx *c, struct sym_module *m, struct cu_index *ci, Dwarf_Die *die)
 {
+        uint32_t *slot;
+        int r = cache_find(&m->nkeys, &m->nvals, &m->nnslots, &m->nnused, dwarf_dieoffset(die), &slot);
+        if (r < 0)
+                return r;
+        if (*slot)
+                return (int64_t)*slot - 1;
         Dwarf_Attribute a;
         const char *s = NULL;
+        int64_t id;
         if (dwarf_attr_integrate(die, DW_AT_linkage_name, &a) ||
             dwarf_attr_integrate(die, DW_AT_MIPS_linkage_name, &a))
                 s = dwarf_formstring(&a);
-        if (s)
-                return intern_func(c, s);
-        if (!dwarf_attr_integrate(die, DW_AT_name, &a) || !(s = dwarf_formstring(&a)))
-                return -ENOENT;
-        /* the declaration: follow abstract_origin, then specification */
-        Dwarf_Die decl = *die, tmp;
-        for (int hop = 0; hop < 4; hop++) {
-                if (dwarf_attr(&decl, DW_AT_abstract_origin, &a) && dwarf_formref_die(&a, &tmp))
-                        decl = tmp;
-                else if (dwarf_attr(&decl, DW_AT_specification, &a) && dwarf_formref_die(&a, &tmp))
-                        decl = tmp;
-                else
-                        break;
+        if (s) {
+                id = intern_func(c, s);
+        } else {
+                if (!dwarf_attr_integrate(die, DW_AT_name, &a) || !(s = dwarf_formstring(&a)))
+                        return -ENOENT;
+                /* the declaration: follow abstract_origin, then specification */
+                Dwarf_Die decl = *die, tmp;
+                for (int hop = 0; hop < 4; hop++) {
+                        if (dwarf_attr(&decl, DW_AT_abstract_origin, &a) && dwarf_formref_die(&a, &tmp))
+                                decl = tmp;
+                        else if (dwarf_attr(&decl, DW_AT_specification, &a) && dwarf_formref_die(&a, &tmp))
+                                decl = tmp;
+                        else
+                                break;
+                }
+                uint32_t *ps = NULL;
+                if (ci->pnslots && (r = cache_find(&ci->pkeys, &ci->pvals, &ci->pnslots, &ci->pnused,
+                                                   dwarf_dieoffset(&decl), &ps)) < 0)
+                        return r;
+                if (ps && *ps) {
+                        char *q = qualify(ci, (int32_t)*ps - 1, s);
+                        if (!q)
+                                return -ENOMEM;
+                        id = intern_func(c, q);
+                        free(q);
+                } else
+                        id = intern_func(c, s);
         }
-        Dwarf_Die *scopes = NULL;
-        int ns = dwarf_getscopes_die(&decl, &scopes);
-        char *q = strdup(s);
-        for (int i = 1; q && i < ns; i++) {
-                int tag = dwarf_tag(&scopes[i]);
-                if (tag != DW_TAG_namespace && tag != DW_TAG_class_type &&
-                    tag != DW_TAG_structure_type && tag != DW_TAG_union_type)
-                        continue;
-                const char *pn = dwarf_diename(&scopes[i]);
-                char *nq = NULL;
-                if (asprintf(&nq, "%s::%s", pn ? pn : "(anonymous namespace)", q) < 0)
-                        nq = NULL;
-                free(q);
-                q = nq;
-        }
-        free(scopes);
-        if (!q)
-                return -ENOMEM;
-        int64_t id = intern_func(c, q);
-        free(q);
+        if (id < 0)
+                return id;
+        /* cache_find may have rehashed the name table: look the slot up again */
+        if ((r = cache_find(&m->nkeys, &m->nvals, &m->nnslots, &m->nnused, dwarf_dieoffset(die), &slot)) < 0)
+                return r;
+        *slot = (uint32_t)id + 1;
         return id;
 }
 
@@ -434,78 +718,59 @@ static int resolve(struct sym_ctx *c, struct sym_module *m, uint64_t vaddr, stru
         c->lookups++;
         r->first = (uint32_t)c->nnames;
         r->n = 0;
-        r->fileline = -1;
+        r->mod = (uint32_t)(m - c->mods);
+        r->vaddr = vaddr;
+        r->has_loc = false;
         r->alloc = m->alloc_lib;
         int e;
         int64_t physical_id = -ENOENT;
 
-        GElf_Off off = 0;
-        GElf_Sym sym;
-        const char *symname = dwfl_module_addrinfo(m->mod, vaddr, &off, &sym, NULL, NULL, NULL);
-
         Dwarf_Addr cubias = 0;
         Dwarf_Die *cu = dwfl_module_addrdie(m->mod, vaddr, &cubias);
         if (cu) {
-                /* like eu-addr2line -i: the innermost function scope at
-                 * the PC, then (when it is an inlined instance) the chain of
-                 * concrete scopes containing it, out to the subprogram */
-                Dwarf_Die *scopes = NULL;
-                int ns = dwarf_getscopes(cu, vaddr - cubias, &scopes);
-                Dwarf_Die inner;
-                bool have_inner = false;
-                for (int i = 0; i < ns; i++) {
-                        int tag = dwarf_tag(&scopes[i]);
-                        if (tag == DW_TAG_inlined_subroutine || tag == DW_TAG_subprogram ||
-                            tag == DW_TAG_entry_point) {
-                                inner = scopes[i];
-                                have_inner = true;
-                                break;
-                        }
-                }
-                free(scopes);
-                scopes = NULL;
-                if (have_inner && dwarf_tag(&inner) != DW_TAG_inlined_subroutine) {
-                        physical_id = die_func_id(c, &inner);
-                } else if (have_inner) {
-                        int64_t id = die_func_id(c, &inner);
-                        if (id != -ENOENT && (e = push_name(c, id)) < 0)
-                                return e;
-                        ns = dwarf_getscopes_die(&inner, &scopes);
-                        for (int i = 1; i < ns; i++) {
-                                int tag = dwarf_tag(&scopes[i]);
-                                if (tag != DW_TAG_inlined_subroutine && tag != DW_TAG_subprogram &&
-                                    tag != DW_TAG_entry_point)
-                                        continue;
-                                if (tag != DW_TAG_inlined_subroutine) {
-                                        physical_id = die_func_id(c, &scopes[i]);
+                /* like addr2line -i: the concrete function holding the PC,
+                 * then the inlined instances nested in it down to the PC;
+                 * names innermost first */
+                struct cu_index *ci;
+                if ((e = cu_index_get(m, cu, &ci)) < 0)
+                        return e;
+                uint64_t pc = vaddr - cubias;
+                Dwarf_Die *fn = cu_func_at(ci, pc);
+                if (fn) {
+                        Dwarf_Die chain[64], cur = *fn;
+                        unsigned nchain = 0;
+                        for (unsigned depth = 0; depth < 256; depth++) {
+                                Dwarf_Die child;
+                                int found = kid_at(m, &cur, pc, &child);
+                                if (found < 0)
+                                        return found;
+                                if (!found)
                                         break;
-                                }
-                                id = die_func_id(c, &scopes[i]);
-                                if (id != -ENOENT && (e = push_name(c, id)) < 0) {
-                                        free(scopes);
-                                        return e;
-                                }
+                                if (dwarf_tag(&child) == DW_TAG_inlined_subroutine &&
+                                    nchain < sizeof(chain) / sizeof(chain[0]))
+                                        chain[nchain++] = child;
+                                cur = child;
                         }
-                        free(scopes);
+                        while (nchain-- > 0) {
+                                int64_t id = die_func_id(c, m, ci, &chain[nchain]);
+                                if (id == -ENOMEM || (id >= 0 && (e = push_name(c, id)) < 0))
+                                        return -ENOMEM;
+                        }
+                        physical_id = die_func_id(c, m, ci, fn);
                 }
-                Dwfl_Line *line = dwfl_module_getsrc(m->mod, vaddr);
-                int lineno = 0;
-                const char *file = line ? dwfl_lineinfo(line, NULL, &lineno, NULL, NULL, NULL) : NULL;
-                if (file) {
-                        char *fl = NULL;
-                        if (asprintf(&fl, "%s:%d", file, lineno) < 0)
-                                return -ENOMEM;
-                        int64_t id = au_intern(c->pool, fl);
-                        free(fl);
-                        if (id < 0)
-                                return (int)id;
-                        r->fileline = (int32_t)id;
-                }
+                r->has_loc = true;      /* file:line on demand: sym_location */
         }
         /* like addr2line, DWARF names the physical function; the symbol
          * table (without its @VERSION suffix) when there is no DWARF */
         if (physical_id == -ENOMEM)
                 return -ENOMEM;
+        /* dwfl_module_addrinfo scans the symbol table: only without DWARF */
+        const char *symname = NULL;
+        if (physical_id < 0) {
+                GElf_Off off = 0;
+                GElf_Sym sym;
+                symname = dwfl_module_addrinfo(m->mod, vaddr, &off, &sym, NULL, NULL, NULL);
+        }
         if (physical_id < 0 && symname) {
                 const char *at = strchr(symname, '@');
                 if (at && at != symname) {
@@ -612,7 +877,7 @@ int sym_lookup(struct sym_space *s, uint64_t addr, struct sym_result *ret)
                 if (!*slot) {
                         char buf[32];
                         snprintf(buf, sizeof(buf), "0x%" PRIx64, addr);
-                        struct sym_result res = { .first = (uint32_t)c->nnames, .n = 1, .fileline = -1 };
+                        struct sym_result res = { .first = (uint32_t)c->nnames, .n = 1 };
                         if ((r = push_name(c, au_intern(c->pool, buf))) < 0 ||
                             (r = add_result(c, &res, slot)) < 0)
                                 return r;
@@ -632,7 +897,7 @@ int sym_lookup(struct sym_space *s, uint64_t addr, struct sym_result *ret)
         if (r < 0)
                 return r;
         if (!*slot) {
-                struct sym_result res = { .first = (uint32_t)c->nnames, .fileline = -1,
+                struct sym_result res = { .first = (uint32_t)c->nnames,
                                           .alloc = m->alloc_lib };
                 if (known) {
                         r = resolve(c, m, vaddr, &res);
@@ -650,5 +915,29 @@ int sym_lookup(struct sym_space *s, uint64_t addr, struct sym_result *ret)
                         return r;
         }
         *ret = c->results[*slot - 1];
+        return 0;
+}
+
+int sym_location(struct sym_ctx *c, const struct sym_result *r, int64_t *ret_id)
+{
+        if (!r->has_loc || r->mod >= c->nmods || !c->mods[r->mod].mod) {
+                *ret_id = -1;
+                return 0;
+        }
+        Dwfl_Line *line = dwfl_module_getsrc(c->mods[r->mod].mod, r->vaddr);
+        int lineno = 0;
+        const char *file = line ? dwfl_lineinfo(line, NULL, &lineno, NULL, NULL, NULL) : NULL;
+        if (!file) {
+                *ret_id = -1;
+                return 0;
+        }
+        char *fl = NULL;
+        if (asprintf(&fl, "%s:%d", file, lineno) < 0)
+                return -ENOMEM;
+        int64_t id = au_intern(c->pool, fl);
+        free(fl);
+        if (id < 0)
+                return (int)id;
+        *ret_id = id;
         return 0;
 }

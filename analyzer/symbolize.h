@@ -7,7 +7,7 @@
  *   - the function from .symtab, else .dynsym (libdwfl picks the best table,
  *     including one in a separate debug file found by build-id under
  *     /usr/lib/debug/.build-id),
- *   - inlined frames and file:line from DWARF where present,
+ *   - inlined frames from DWARF where present, file:line on request,
  *   - C++ names demangled with __cxa_demangle (libstdc++ is loaded with
  *     dlopen on first use, so C programs do not link it), then shortened
  *     like jeprof's ShortFunctionName (argument lists and template arguments
@@ -42,9 +42,16 @@ struct sym_space;
 struct sym_result {
         uint32_t first;
         uint32_t n;
-        int32_t fileline;   /* pool id of "file:line" of the innermost frame, or -1 */
+        uint32_t mod;       /* where it was found, for sym_location */
+        uint64_t vaddr;
+        bool has_loc;       /* DWARF covers it */
         bool alloc;         /* a frame of the allocator itself */
 };
+
+/* "file:line" of the innermost frame of r as a pool id in *ret_id, or -1
+ * when unknown. Looked up on demand because line tables are the biggest
+ * part of the DWARF: only reported rows pay for them. Returns 0 or -ENOMEM. */
+int sym_location(struct sym_ctx *c, const struct sym_result *r, int64_t *ret_id);
 
 /* Create a symbolizer storing names in pool (not owned; must outlive it).
  * Returns 0 and *ret (free with sym_ctx_free), or -ENOMEM. */

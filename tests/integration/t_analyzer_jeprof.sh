@@ -35,8 +35,8 @@ compare() {
                 fail "jeprof failed on $new: $(cat jeprof.err)"
         "$OW" diff --format json --top 100000 --base "$base" "$new" >ow.json 2>ow.err ||
                 fail "oomwatch diff failed on $new: $(cat ow.err)"
-        grep -o '{"function":"[^"]*","flat_bytes":-\{0,1\}[0-9]*,"cum_bytes":-\{0,1\}[0-9]*}' ow.json |
-                sed 's/{"function":"\([^"]*\)","flat_bytes":\(-\{0,1\}[0-9]*\),"cum_bytes":\(-\{0,1\}[0-9]*\)}/\3\t\1/' >ow.rows
+        grep -o '{"function":"[^"]*","flat_bytes":-\{0,1\}[0-9]*,"cum_bytes":-\{0,1\}[0-9]*' ow.json |
+                sed 's/{"function":"\([^"]*\)","flat_bytes":\(-\{0,1\}[0-9]*\),"cum_bytes":\(-\{0,1\}[0-9]*\)/\3\t\1/' >ow.rows
         local ow_total
         ow_total=$(sed -n 's/.*"growth_bytes":\(-\{0,1\}[0-9]*\).*/\1/p' ow.json)
         [ -n "$ow_total" ] || fail "no growth_bytes in oomwatch's JSON: $(cat ow.json)"
