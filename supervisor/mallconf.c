@@ -4,6 +4,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -115,6 +116,37 @@ static int why(char **ret_why, const char *fmt, ...)
         return *ret_why ? -EINVAL : -ENOMEM;
 }
 
+/* The options whose effective value mc_compose reports, with the range
+ * jemalloc 5.3 gives them: it clamps lg_prof_sample above 63 and ignores
+ * an lg_prof_interval outside [-1, 63] with a warning. Callers shift by
+ * these values, so anything outside is refused here. */
+static const struct {
+        const char *name;
+        long long lo, hi;
+} int_ranges[] = {
+        { "lg_prof_sample", 0, 63 },
+        { "lg_prof_interval", -1, 63 },
+};
+
+/* An optionally negative decimal of len bytes that jemalloc can read
+ * (its magnitude fits in 64 bits); value_ok has checked the characters.
+ * Returns false on overflow; *ret_neg and *ret_mag describe the number. */
+static bool int_value(const char *v, size_t len, bool *ret_neg, uint64_t *ret_mag)
+{
+        size_t i = v[0] == '-';
+        uint64_t mag = 0;
+
+        *ret_neg = i == 1;
+        for (; i < len; i++) {
+                unsigned d = (unsigned)(v[i] - '0');
+                if (mag > (UINT64_MAX - d) / 10)
+                        return false;
+                mag = mag * 10 + d;
+        }
+        *ret_mag = mag;
+        return true;
+}
+
 static bool value_ok(enum kind k, const char *v, size_t len)
 {
         size_t i = 0;
@@ -191,6 +223,20 @@ int mc_validate_pairs(const char *pairs, char **ret_why)
                                    o->kind == K_BOOL ? "the value must be true or false" :
                                    o->kind == K_INT  ? "the value must be a whole number" :
                                                        "the value is empty");
+                if (o->kind == K_INT) {
+                        const char *v = colon + 1;
+                        size_t vlen = len - (size_t)(colon + 1 - p);
+                        uint64_t mag;
+                        bool neg;
+
+                        if (!int_value(v, vlen, &neg, &mag))
+                                return why(ret_why, "pair '%.*s': the value is too large", (int)len, p);
+                        for (size_t i = 0; i < sizeof(int_ranges) / sizeof(int_ranges[0]); i++)
+                                if (strcmp(o->name, int_ranges[i].name) == 0 &&
+                                    (neg ? mag > (uint64_t)-int_ranges[i].lo : mag > (uint64_t)int_ranges[i].hi))
+                                        return why(ret_why, "pair '%.*s': the value must be from %lld to %lld",
+                                                   (int)len, p, int_ranges[i].lo, int_ranges[i].hi);
+                }
                 p += len;
                 if (*p == ',') {
                         p++;

@@ -10,8 +10,10 @@
 #include "config.h"
 
 /* Check "name:value[,name:value...]" against jemalloc 5.3's option names
- * and value kinds. Returns 0, or -EINVAL with *ret_why (malloc'd, owned
- * by the caller) naming the offending pair and how to fix it; -ENOMEM. */
+ * and value kinds: whole numbers must fit in 64 bits, lg_prof_sample must
+ * be from 0 to 63 and lg_prof_interval from -1 to 63. Returns 0, or
+ * -EINVAL with *ret_why (malloc'd, owned by the caller) naming the
+ * offending pair and how to fix it; -ENOMEM. */
 int mc_validate_pairs(const char *pairs, char **ret_why);
 
 /* Is name a jemalloc option oomwatch knows of? */
@@ -19,8 +21,8 @@ bool mc_option_known(const char *name);
 
 struct mc_result {
         char *conf;                /* the MALLOC_CONF value, malloc'd */
-        int lg_prof_sample;        /* effective, after the user's pairs */
-        int lg_prof_interval;      /* effective; -1 = interval dumps off */
+        int lg_prof_sample;        /* effective, after the user's pairs; 0..63 */
+        int lg_prof_interval;      /* effective, -1..63; -1 = interval dumps off */
         bool prof;                 /* effective prof: false means no dumps at all */
 };
 

@@ -440,6 +440,39 @@ START_TEST(validate_known)
 }
 END_TEST
 
+/* The effective lg_prof_* values are shift counts for the caller: a pair
+ * outside jemalloc's range is refused, not composed. */
+START_TEST(validate_ranges)
+{
+        static const char *const bad[] = {
+                "lg_prof_sample:64", "lg_prof_sample:-1", "lg_prof_interval:64", "lg_prof_interval:-2",
+                "lg_prof_sample:4294967315", "narenas:18446744073709551616",
+        };
+        struct ow_config c;
+        struct mc_result m = { 0 };
+        char *why = NULL;
+
+        for (unsigned i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+                ck_assert_int_eq(mc_validate_pairs(bad[i], &why), -EINVAL);
+                ck_assert_msg(strstr(why, bad[i]), "%s", why);
+                free(why);
+                why = NULL;
+        }
+        ck_assert_int_eq(mc_validate_pairs("lg_prof_sample:63,lg_prof_interval:-1,narenas:18446744073709551615", &why),
+                         0);
+        cfg_init(&c);
+        ck_assert_int_eq(cfg_set(&c, CK_MALLOC_CONF, "lg_prof_sample:0,lg_prof_interval:63", NULL, &why), 0);
+        ck_assert_int_eq(mc_compose(&c, "/d/oomwatch", &m, &why), 0);
+        ck_assert_int_eq(m.lg_prof_sample, 0);
+        ck_assert_int_eq(m.lg_prof_interval, 63);
+        free(m.conf);
+        ck_assert_int_eq(cfg_set(&c, CK_MALLOC_CONF, "lg_prof_interval:99", NULL, &why), -EINVAL);
+        ck_assert_msg(strstr(why, "from -1 to 63"), "%s", why);
+        free(why);
+        cfg_free(&c);
+}
+END_TEST
+
 static Suite *suite(void)
 {
         Suite *s = suite_create("config");
@@ -466,6 +499,7 @@ static Suite *suite(void)
         tcase_add_test(t, interval_auto);
         tcase_add_test(t, compose);
         tcase_add_test(t, validate_known);
+        tcase_add_test(t, validate_ranges);
         suite_add_tcase(s, t);
         return s;
 }
