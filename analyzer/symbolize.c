@@ -55,7 +55,7 @@ struct sym_module {
 };
 
 /* The concrete functions of one compile unit, sorted by address, and the
- * namespace/class prefix of every subprogram DIE (declarations included),
+ * namespace of every subprogram DIE outside classes (declarations included),
  * built by one walk over the unit the first time one of its addresses is
  * looked up. dwarf_getscopes would walk the unit again for every address,
  * which is what makes large C++ programs slow. */
@@ -64,7 +64,7 @@ struct cu_func {
         Dwarf_Die die;
 };
 
-/* a namespace or class around declarations: its name and the scope around it */
+/* a namespace around declarations: its name and the namespace around it */
 struct cu_scope {
         const char *name;     /* in libdw's string data */
         int32_t parent;       /* index in cu_index.scopes, -1 at unit level */
@@ -468,19 +468,20 @@ static int cu_walk(struct cu_index *ci, Dwarf_Die *parent, int32_t scope, unsign
         do {
                 int tag = dwarf_tag(&child);
                 switch (tag) {
-                case DW_TAG_namespace:
                 case DW_TAG_class_type:
                 case DW_TAG_structure_type:
-                case DW_TAG_union_type: {
+                case DW_TAG_union_type:
+                        /* classes hold declarations, not code, and their
+                         * member functions carry linkage names; skipping
+                         * them is most of the walk in C++ units */
+                        break;
+                case DW_TAG_namespace: {
                         const char *n = dwarf_diename(&child);
-                        int32_t inner = scope;
-                        if (n || tag == DW_TAG_namespace) {
-                                if (ci->nscopes >= INT32_MAX ||
-                                    au_grow(&ci->scopes, &ci->cap_scopes, ci->nscopes + 1, sizeof(*ci->scopes)) < 0)
-                                        return -ENOMEM;
-                                ci->scopes[ci->nscopes] = (struct cu_scope){ n ? n : "(anonymous namespace)", scope };
-                                inner = (int32_t)ci->nscopes++;
-                        }
+                        if (ci->nscopes >= INT32_MAX ||
+                            au_grow(&ci->scopes, &ci->cap_scopes, ci->nscopes + 1, sizeof(*ci->scopes)) < 0)
+                                return -ENOMEM;
+                        ci->scopes[ci->nscopes] = (struct cu_scope){ n ? n : "(anonymous namespace)", scope };
+                        int32_t inner = (int32_t)ci->nscopes++;
                         r = cu_walk(ci, &child, inner, depth + 1);
                         break;
                 }
