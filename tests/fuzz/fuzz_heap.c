@@ -1,13 +1,40 @@
 /* libFuzzer entry point for the heap-profile parser: any input must give a
  * profile or an error message, never a crash, a leak or unbounded memory
- * (the caps are lowered so that a mutated input cannot ask for much). */
+ * (the caps are lowered so that a mutated input cannot ask for much).
+ * The first line, as a file name, also goes through the dump-name parser.
+ *
+ * fuzz-sources: analyzer/heap_profile.c analyzer/an_util.c
+ */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "heap_profile.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static void check_profile(const struct hp_profile *p, const struct hp_limits *lim)
+{
+        double total = 0;
+
+        if (p->nstacks > lim->max_stacks || p->nframes > (size_t)lim->max_frames * p->nstacks ||
+            p->nmaps > lim->max_maps || p->period == 0)
+                abort();        /* a cap was not applied */
+        for (size_t i = 0; i < p->nstacks; i++) {
+                const struct hp_stack *s = &p->stacks[i];
+                if (s->nframes == 0 || s->nframes > lim->max_frames ||
+                    (size_t)s->first + s->nframes > p->nframes || !(s->bytes >= 0) || !(s->objs >= 0) ||
+                    (s->raw_bytes && !(s->bytes >= (double)s->raw_bytes)))
+                        abort();        /* a stack outside its frames, or a count corrected downwards */
+                total += s->bytes;
+        }
+        if (!(p->total_bytes >= 0) || !(p->total_objs >= 0) || total != p->total_bytes)
+                abort();
+        for (size_t i = 0; i < p->nmaps; i++)
+                if (!p->maps[i].path || p->maps[i].path[0] != '/' || p->maps[i].end < p->maps[i].start)
+                        abort();
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -19,15 +46,24 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         char *err = NULL;
         int r = hp_parse_mem((const char *)data, size, "fuzz", &lim, &p, &err);
         if (r == 0) {
-                /* a parsed profile is consistent */
-                for (size_t i = 0; i < p->nstacks; i++)
-                        if (p->stacks[i].first + p->stacks[i].nframes > p->nframes ||
-                            !(p->stacks[i].bytes >= 0))
-                                abort();
+                if (err)
+                        abort();
+                check_profile(p, &lim);
                 hp_profile_free(p);
-        } else if (!err) {
+        } else if (!err || r >= 0) {
                 abort();  /* every failure explains itself */
         }
         free(err);
+
+        const uint8_t *nl = memchr(data, '\n', size);
+        size_t len = nl ? (size_t)(nl - data) : size;
+        if (len <= 4096) {
+                char *name = strndup((const char *)data, len);
+                struct hp_dump_name dn = { .pid = -1 };
+                if (name && hp_dump_name_parse(name, &dn) == 0 &&
+                    (dn.pid <= 0 || !strchr("imuf", dn.kind) || !dn.kind || (dn.kind == 'f' && dn.kseq)))
+                        abort();
+                free(name);
+        }
         return 0;
 }
