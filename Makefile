@@ -37,7 +37,7 @@ WARN += -Werror
 endif
 
 CFLAGS   ?= $(OPT)
-BASE_CPPFLAGS := -D_GNU_SOURCE -DOOMWATCH_VERSION='"$(VERSION)"' -Isupervisor -Ianalyzer
+BASE_CPPFLAGS := -D_GNU_SOURCE -DOOMWATCH_VERSION='"$(VERSION)"' -DOOMWATCH_LIBDIR='"$(LIBDIR)"' -Isupervisor -Ianalyzer
 ALL_CFLAGS   = $(WARN) $(HARDEN) -fPIC -MMD -MP $(CFLAGS)
 ALL_LDFLAGS  = -Wl,-z,relro,-z,now $(LDFLAGS)
 

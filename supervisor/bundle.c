@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "analyzer.h"
+#include "heap_profile.h"
 #include "fsutil.h"
 #include "units.h"
 
@@ -217,6 +218,26 @@ static void path_of(const struct bundle *b, int i, char *buf, size_t len)
         snprintf(buf, len, "%s", b->dumps[i].file);
 }
 
+/* Heap total of the newest dump over the cgroup's peak: how much of what
+ * the kernel counted the heap profile explains. -1 when unknown. */
+static double coverage(const struct bundle *b, int64_t *ret_heap)
+{
+        char newer[4096];
+        int64_t heap = 0;
+        char *err = NULL;
+
+        *ret_heap = -1;
+        if (b->new_index < 0 || !b->peak)
+                return -1;
+        path_of(b, b->new_index, newer, sizeof(newer));
+        if (hp_peek_total(newer, &heap, &err) < 0) {
+                free(err);
+                return -1;
+        }
+        *ret_heap = heap;
+        return (double)heap / (double)b->peak;
+}
+
 static void write_summary_head(const struct bundle *b, FILE *f, const struct an_report *diff, const char *why)
 {
         char s1[32], s2[32];
@@ -260,6 +281,22 @@ static void write_summary_head(const struct bundle *b, FILE *f, const struct an_
         } else {
                 fprintf(f, "\nno heap analysis: %s\n", why ? why : "no dumps");
         }
+        {
+                int64_t heap;
+                double cov = coverage(b, &heap);
+                if (cov >= 0) {
+                        fprintf(f, "\ncoverage:     the newest dump's heap, %s, is %.0f%% of the peak\n",
+                                unit_format_size((uint64_t)heap, s1, sizeof(s1)), 100 * cov);
+                        if (cov < 0.5) {
+                                fprintf(f, "              most of the memory was outside the jemalloc heap");
+                                if (b->mem_valid)
+                                        fprintf(f, ": at the last sample anonymous memory was %s and page cache %s",
+                                                unit_format_size(b->mem_anon, s1, sizeof(s1)),
+                                                unit_format_size(b->mem_file, s2, sizeof(s2)));
+                                fprintf(f, ";\n              look at mmap, thread stacks, fragmentation, page cache\n");
+                        }
+                }
+        }
 }
 
 static void write_json_dumps(const struct bundle *b, FILE *f)
@@ -302,7 +339,20 @@ static void write_json_head(const struct bundle *b, FILE *f)
                 fprintf(f, "%llu", (unsigned long long)b->peak);
         else
                 fputs("null", f);
-        fprintf(f, ", \"oom_kills\": %llu},\n", (unsigned long long)b->oom_kills);
+        fprintf(f, ", \"oom_kills\": %llu", (unsigned long long)b->oom_kills);
+        if (b->mem_valid)
+                fprintf(f, ", \"last_sample\": {\"usage\": %llu, \"anon\": %llu, \"file\": %llu}",
+                        (unsigned long long)b->mem_usage, (unsigned long long)b->mem_anon,
+                        (unsigned long long)b->mem_file);
+        fputs("},\n", f);
+        {
+                int64_t heap;
+                double cov = coverage(b, &heap);
+                if (cov >= 0)
+                        fprintf(f, "  \"coverage\": %.3f,\n  \"heap_bytes\": %lld,\n", cov, (long long)heap);
+                else
+                        fputs("  \"coverage\": null,\n", f);
+        }
         write_json_dumps(b, f);
 }
 
@@ -455,7 +505,8 @@ int bundle_write(struct bundle *b)
                 fputs("null", f);
         if (!diff) {
                 fputs(",\n  \"analysis_error\": ", f);
-                json_write_string(f, diff_err ? diff_err : "no heap dump was available");
+                json_write_string(f, diff_err ? diff_err : b->no_profile_why_set ? b->no_profile_why
+                                                                           : "no heap dump was available");
         }
         fprintf(f, ",\n  \"analysis_ms\": %ld\n}\n", ms_since(&b->died));
         r = finish(f, tmp, b, "incident.json");

@@ -38,6 +38,10 @@ struct bundle {
         uint64_t memory_limit;
         uint64_t peak;             /* 0: unknown */
         uint64_t oom_kills;        /* rise of the cgroup's counter during this run */
+        bool mem_valid;            /* the last sample of the cgroup's memory before the end: */
+        uint64_t mem_usage, mem_anon, mem_file;
+        bool no_profile_why_set;
+        char no_profile_why[160];  /* why the target has no heap profile, when known */
         struct timespec died;      /* CLOCK_MONOTONIC, for analysis_ms */
         struct bundle_dump *dumps; /* ordered by (pid, seq) */
         size_t n_dumps;

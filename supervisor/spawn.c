@@ -40,25 +40,6 @@ int spawn_exit_status(enum spawn_stage stage, int err)
         return err == ENOENT || err == ENOTDIR ? OW_EXIT_NOTFOUND : OW_EXIT_NOEXEC;
 }
 
-/* async-signal-safe decimal formatting */
-static void fmt_long(char *dst, size_t room, long v)
-{
-        char tmp[24];
-        size_t n = 0;
-
-        if (room == 0)
-                return;
-        do {
-                tmp[n++] = (char)('0' + v % 10);
-                v /= 10;
-        } while (v && n < sizeof(tmp));
-        if (n >= room)
-                n = room - 1;
-        for (size_t i = 0; i < n; i++)
-                dst[i] = tmp[n - 1 - i];
-        dst[n] = '\0';
-}
-
 static _Noreturn void child_fail(int report_fd, enum spawn_stage stage, int err)
 {
         struct child_report rep = { .stage = stage, .err = err };
@@ -114,19 +95,13 @@ static _Noreturn void child(const struct spawn_params *p, int report_fd, pid_t p
         if (p->workdir && chdir(p->workdir) < 0)
                 child_fail(report_fd, SPAWN_CHDIR, errno);
 
-        if (p->channel_fd >= 0) {
-                int fd = p->channel_fd;
-                if (p->channel_target_fd >= 0 && p->channel_target_fd != fd) {
-                        if (dup2(fd, p->channel_target_fd) < 0) /* dup2 clears FD_CLOEXEC */
-                                child_fail(report_fd, SPAWN_CHANNEL, errno);
-                } else if (fcntl(fd, F_SETFD, 0) < 0) {
-                        child_fail(report_fd, SPAWN_CHANNEL, errno);
-                }
-        }
-        if (p->env_agent_pid) {
-                size_t pre = strlen("OOMWATCH_AGENT_PID=");
-                if (p->env_agent_pid_len > pre)
-                        fmt_long(p->env_agent_pid + pre, p->env_agent_pid_len - pre, (long)getpid());
+        if (p->agent_fd >= 0 && p->agent_env) {
+                int fd = ac_child_inherit(p->agent_fd, AGENT_CHILD_FD);
+                if (fd < 0)
+                        child_fail(report_fd, SPAWN_CHANNEL, -fd);
+                int r = ac_child_env(fd, getpid(), p->agent_env);
+                if (r < 0)
+                        child_fail(report_fd, SPAWN_CHANNEL, -r);
         }
 
         execvpe(p->argv[0], p->argv, p->envp);

@@ -7,6 +7,8 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
+#include "agentctl.h"
+
 enum spawn_stage {
         SPAWN_OK = 0,
         SPAWN_CGROUP,     /* joining the cgroup */
@@ -29,10 +31,8 @@ struct spawn_params {
         const gid_t *groups;
         size_t n_groups;
         int cgroup_procs_fd;      /* the child writes "0" to it; -1: stay */
-        int channel_fd;           /* inherited across exec (agent); -1: none */
-        int channel_target_fd;    /* number the channel gets in the target */
-        char *env_agent_pid;      /* a slot in envp, "OOMWATCH_AGENT_PID=" + room for digits, filled in the child; or NULL */
-        size_t env_agent_pid_len;
+        int agent_fd;             /* the agent channel's child end, inherited across exec; -1: none */
+        struct ac_child_env *agent_env; /* filled in the child; envp points at its strings */
 };
 
 struct spawn_result {

@@ -19,11 +19,13 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "agentctl.h"
 #include "bundle.h"
 #include "cgroup.h"
 #include "elfprobe.h"
 #include "fsutil.h"
 #include "commands.h"
+#include "control.h"
 #include "mallconf.h"
 #include "spawn.h"
 #include "units.h"
@@ -39,7 +41,27 @@ extern char **environ;
 
 enum state { S_RUNNING, S_VERDICT, S_ANALYZING, S_RESTART_WAIT, S_DONE };
 
-enum ev_tag { EV_SIGNAL = 1, EV_INOTIFY, EV_CGROUP, EV_TIMER };
+/* epoll data: the tag in the low byte, an index above it */
+enum ev_tag { EV_SIGNAL = 1, EV_INOTIFY, EV_CGROUP, EV_TIMER, EV_AGENT, EV_CONTROL, EV_CLIENT, EV_WARN, EV_GDUMP };
+
+#define MAX_CLIENTS 8
+#define MAX_PENDING AC_PENDING_MAX
+#define STAT_SAMPLE_MS 100
+
+/* why a dump was asked for, to know what to do with the answer */
+enum purpose { P_USR1, P_CLIENT, P_BASELINE, P_WARN, P_GDUMP };
+
+struct pending {
+        uint64_t id;
+        enum purpose why;
+        int client;        /* P_CLIENT: index into clients */
+        bool baseline;     /* the dump becomes the process's baseline */
+};
+
+struct memsample {
+        uint64_t usage, anon, file;
+        bool valid;
+};
 
 struct sup {
         struct run_opts *o;
@@ -52,6 +74,7 @@ struct sup {
         char *dump_dir;          /* absolute */
         char *prefix;            /* absolute dump prefix */
         char **envp;
+        size_t n_env_owned;      /* envp[0..n) are malloc'd; the agent's strings after them are not */
 
         enum state state;
         pid_t target;            /* 0 when not running */
@@ -74,7 +97,23 @@ struct sup {
         struct bundle bundle;
         bool have_bundle;
 
-        uint64_t verdict_deadline, restart_deadline, analysis_deadline;
+        uint64_t verdict_deadline, restart_deadline, analysis_deadline, baseline_deadline;
+
+        /* the agent, one channel per run, and what asks it for dumps */
+        char *agent_path;          /* NULL: no agent */
+        struct ac *ac;
+        struct ac_child_env agent_env;
+        enum ac_kind agent_kind_said;  /* last state reported, to say each change once */
+        struct pending pending[MAX_PENDING];
+        unsigned n_pending;
+        int ctl_fd;
+        int clients[MAX_CLIENTS];  /* -1: free */
+        int warn_fd[CFG_MAX_WARN_AT];
+        bool warn_fired[CFG_MAX_WARN_AT];
+        int gdump_fd;
+        bool gdump_fired;
+        struct memsample last_stat;
+        uint64_t last_stat_ms;
 };
 
 static void say(const struct sup *s, int level, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -109,6 +148,13 @@ static void arm_timer(struct sup *s)
                 d = s->restart_deadline;
         if (s->analysis_deadline < d)
                 d = s->analysis_deadline;
+        if (s->baseline_deadline < d)
+                d = s->baseline_deadline;
+        if (s->ac) {
+                uint64_t a;
+                if (ac_next_deadline(s->ac, &a) == 1 && a < d)
+                        d = a;
+        }
         if (d != NO_DEADLINE) {
                 uint64_t in = d > now ? d - now : 1;
                 its.it_value.tv_sec = (time_t)(in / 1000);
@@ -117,11 +163,16 @@ static void arm_timer(struct sup *s)
         (void)timerfd_settime(s->tfd, 0, &its, NULL);
 }
 
-static int epoll_add(int ep, int fd, enum ev_tag tag)
+static int epoll_add_idx(int ep, int fd, enum ev_tag tag, unsigned idx)
 {
-        struct epoll_event ev = { .events = EPOLLIN, .data.u32 = tag };
+        struct epoll_event ev = { .events = EPOLLIN, .data.u64 = (uint64_t)tag | ((uint64_t)idx << 8) };
 
         return epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev) < 0 ? -errno : 0;
+}
+
+static int epoll_add(int ep, int fd, enum ev_tag tag)
+{
+        return epoll_add_idx(ep, fd, tag, 0);
 }
 
 /* ---- set-up --------------------------------------------------------------- */
@@ -228,17 +279,18 @@ static int build_env(struct sup *s, const char *malloc_conf)
 {
         char *preload = NULL, *conf_env = NULL;
         const char *old_preload = getenv("LD_PRELOAD");
-        size_t n = 0, k = 0;
+        size_t n = 0, k = 0, n_owned;
         char **e;
 
         (void)plan_allocator(s, &preload, &conf_env);
         for (char **p = environ; *p; p++)
                 n++;
-        e = calloc(n + 6, sizeof(char *));
+        e = calloc(n + 9, sizeof(char *));
         if (!e)
                 goto nomem;
         for (char **p = environ; *p; p++) {
                 if (strncmp(*p, "MALLOC_CONF=", 12) == 0 || strncmp(*p, "LD_PRELOAD=", 11) == 0 ||
+                    strncmp(*p, "OOMWATCH_AGENT_", 15) == 0 ||
                     (conf_env && strncmp(*p, conf_env, strlen(conf_env)) == 0 && (*p)[strlen(conf_env)] == '='))
                         continue;
                 e[k] = strdup(*p);
@@ -254,14 +306,24 @@ static int build_env(struct sup *s, const char *malloc_conf)
                         goto nomem;
                 k++;
         }
-        if (preload || (old_preload && *old_preload)) {
-                if (asprintf(&e[k], "LD_PRELOAD=%s%s%s", preload ? preload : "",
-                             preload && old_preload && *old_preload ? ":" : "", old_preload ? old_preload : "") < 0)
+        if (preload || s->agent_path || (old_preload && *old_preload)) {
+                if (asprintf(&e[k], "LD_PRELOAD=%s%s%s%s%s", preload ? preload : "",
+                             preload && s->agent_path ? ":" : "", s->agent_path ? s->agent_path : "",
+                             (preload || s->agent_path) && old_preload && *old_preload ? ":" : "",
+                             old_preload ? old_preload : "") < 0)
                         goto nomem;
                 k++;
         }
+        n_owned = k;
+        if (s->agent_path) {
+                /* filled in by the child after fork, in its copy of s */
+                e[k++] = s->agent_env.fd;
+                e[k++] = s->agent_env.pid;
+                e[k++] = s->agent_env.ino;
+        }
         e[k] = NULL;
         s->envp = e;
+        s->n_env_owned = n_owned;
         free(preload);
         free(conf_env);
         return 0;
@@ -294,8 +356,7 @@ static int start_target(struct sup *s)
                 .envp = s->envp,
                 .workdir = s->cfg->workdir,
                 .cgroup_procs_fd = cg_procs_fd(s->cg),
-                .channel_fd = -1,
-                .channel_target_fd = -1,
+                .agent_fd = -1,
         };
         struct spawn_result res;
         gid_t *groups = NULL;
@@ -331,8 +392,38 @@ static int start_target(struct sup *s)
         (void)cg_reset_peak(s->cg);
         s->oom_kills_seen = 0;
         s->target_dead = false;
+        memset(s->warn_fired, 0, sizeof(s->warn_fired));
+        s->gdump_fired = false;
+        s->last_stat = (struct memsample){ 0 };
+
+        if (s->agent_path) {
+                int child_fd = -1;
+                r = ac_prepare(&s->ac, &child_fd);
+                if (r < 0) {
+                        say(s, 0, "warning: cannot create the agent's channel: %s; running without the agent",
+                            strerror(-r));
+                        s->ac = NULL;
+                } else {
+                        p.agent_fd = child_fd;
+                        p.agent_env = &s->agent_env;
+                }
+        }
+        if (!s->ac) {
+                /* the environment still names the agent's variables: make them empty and inert */
+                snprintf(s->agent_env.fd, sizeof(s->agent_env.fd), "%s=", AGENT_ENV_FD);
+                snprintf(s->agent_env.pid, sizeof(s->agent_env.pid), "%s=", AGENT_ENV_PID);
+                snprintf(s->agent_env.ino, sizeof(s->agent_env.ino), "%s=", AGENT_ENV_INO);
+        }
+
         r = spawn_target(&p, &res);
         free(groups);
+        if (s->ac) {
+                ac_forked(s->ac);
+                if (r < 0 || res.stage != SPAWN_OK || epoll_add(s->ep, ac_fd(s->ac), EV_AGENT) < 0) {
+                        ac_free(s->ac);
+                        s->ac = NULL;
+                }
+        }
         if (r < 0) {
                 fprintf(stderr, "oomwatch: cannot start the target: fork: %s\n", strerror(-r));
                 return r;
@@ -351,9 +442,283 @@ static int start_target(struct sup *s)
                 s->exec_failed = false;
                 say(s, 1, "started %s (pid %d) in %s, limit %s", s->cfg->argv[0], (int)s->target, cg_path(s->cg),
                     unit_format_size(s->cfg->memory_limit, lim, sizeof(lim)));
+                if (s->cfg->baseline_after_ms >= 0 && s->ac)
+                        s->baseline_deadline = now_ms() + (uint64_t)s->cfg->baseline_after_ms;
         }
         s->state = S_RUNNING;
+        arm_timer(s);
         return 0;
+}
+
+/* ---- the agent: dumps on demand -------------------------------------------- */
+
+static void sample_memory(struct sup *s, bool force)
+{
+        uint64_t now = now_ms(), v;
+        struct memsample m = { .valid = true };
+        bool v1 = cg_version(s->cg) == 1;
+
+        if (!force && now - s->last_stat_ms < STAT_SAMPLE_MS)
+                return;
+        s->last_stat_ms = now;
+        if (cg_usage(s->cg, &m.usage) < 0)
+                return;
+        if (cg_stat_field(s->cg, v1 ? "total_rss" : "anon", &v) >= 0)
+                m.anon = v;
+        if (cg_stat_field(s->cg, v1 ? "total_cache" : "file", &v) >= 0)
+                m.file = v;
+        s->last_stat = m;
+}
+
+static void client_close(struct sup *s, int i)
+{
+        if (s->clients[i] >= 0) {
+                (void)epoll_ctl(s->ep, EPOLL_CTL_DEL, s->clients[i], NULL);
+                close(s->clients[i]);
+        }
+        s->clients[i] = -1;
+}
+
+/* A dump request could not be made or failed: tell whoever asked. */
+static void dump_failed(struct sup *s, enum purpose why, int client, const char *reason)
+{
+        static const char *const what[] = { "SIGUSR1", "oomwatch dump", "the baseline", "warn_at", "gdump" };
+
+        if (why == P_CLIENT && client >= 0) {
+                (void)ctl_reply(s->clients[client], false, reason);
+                client_close(s, client);
+        }
+        if (why == P_GDUMP)
+                say(s, 0, "cannot switch peak dumps on: %s", reason);
+        else
+                say(s, why == P_CLIENT ? 1 : 0, "no dump for %s: %s", what[why], reason);
+}
+
+static void request(struct sup *s, enum purpose why, int client, bool baseline)
+{
+        uint64_t id;
+        int r;
+
+        if (!s->target || s->target_dead || s->state != S_RUNNING) {
+                dump_failed(s, why, client, "the target is not running");
+                return;
+        }
+        if (!s->ac) {
+                dump_failed(s, why, client,
+                            s->agent_path ? "the agent's channel is not open"
+                                          : "the agent is off (profiling.agent) or was not found");
+                return;
+        }
+        if (s->n_pending == MAX_PENDING) {
+                dump_failed(s, why, client, "too many requests in flight");
+                return;
+        }
+        r = ac_request(s->ac, why == P_GDUMP ? AC_OP_GDUMP_ON : AC_OP_DUMP, now_ms(), &id);
+        if (r < 0) {
+                dump_failed(s, why, client,
+                            r == -EOPNOTSUPP ? ac_state_reason(ac_state(s->ac)) : strerror(-r));
+                return;
+        }
+        s->pending[s->n_pending++] = (struct pending){ .id = id, .why = why, .client = client, .baseline = baseline };
+        arm_timer(s);
+}
+
+static void on_reply(struct sup *s, const struct ac_reply *rep)
+{
+        struct pending pd;
+        unsigned i;
+
+        for (i = 0; i < s->n_pending && s->pending[i].id != rep->id; i++)
+                ;
+        if (i == s->n_pending)
+                return;
+        pd = s->pending[i];
+        s->pending[i] = s->pending[--s->n_pending];
+
+        if (rep->error) {
+                dump_failed(s, pd.why, pd.client, rep->text[0] ? rep->text : strerror(rep->error));
+                return;
+        }
+        if (pd.why == P_GDUMP) {
+                say(s, 0, "peak dumps switched on (memory above %u%% of the limit)", s->cfg->gdump_percent);
+                return;
+        }
+        /* a dump: the agent answers once the file is complete */
+        {
+                const char *name = strrchr(rep->text, '/');
+                name = name ? name + 1 : rep->text;
+                if (pd.baseline) {
+                        if (win_set_baseline(s->win, name) <= 0)
+                                say(s, 0, "the baseline dump %s could not be used", rep->text);
+                        else
+                                say(s, 1, "baseline: %s", rep->text);
+                } else {
+                        (void)win_add(s->win, name);
+                }
+        }
+        if (pd.why == P_CLIENT) {
+                (void)ctl_reply(s->clients[pd.client], true, rep->text);
+                client_close(s, pd.client);
+        } else if (pd.why == P_USR1) {
+                say(s, 0, "dump on SIGUSR1: %s", rep->text);
+        } else if (pd.why == P_WARN) {
+                say(s, 1, "threshold dump: %s", rep->text);
+        }
+}
+
+static void on_agent(struct sup *s)
+{
+        struct ac_reply *rep;
+        int ev;
+
+        if (!s->ac)
+                return;
+        ev = ac_on_readable(s->ac);
+        if (ev < 0)
+                return;
+        if (ev & AC_EV_HELLO) {
+                const struct ac_state *st = ac_state(s->ac);
+                if (st->kind == AC_READY)
+                        say(s, 1, "agent ready in pid %d (%s, jemalloc %s)", (int)st->pid, st->mallctl,
+                            st->version);
+                else if (st->kind != s->agent_kind_said)
+                        say(s, st->hellos > 1 ? 1 : 0, "agent in pid %d: %s", (int)st->pid, ac_state_reason(st));
+                s->agent_kind_said = st->kind;
+        }
+        rep = malloc(sizeof(*rep));
+        while (rep && ac_next_reply(s->ac, rep) == 1)
+                on_reply(s, rep);
+        free(rep);
+        if (ev & AC_EV_HANGUP)
+                (void)epoll_ctl(s->ep, EPOLL_CTL_DEL, ac_fd(s->ac), NULL);
+        arm_timer(s);
+}
+
+/* The target is gone: its channel goes, and whoever waits on it is told. */
+static void stop_agent(struct sup *s)
+{
+        while (s->n_pending) {
+                struct pending pd = s->pending[--s->n_pending];
+                if (pd.why == P_CLIENT)
+                        dump_failed(s, pd.why, pd.client, "the target exited before the dump was written");
+        }
+        if (s->ac) {
+                (void)epoll_ctl(s->ep, EPOLL_CTL_DEL, ac_fd(s->ac), NULL);
+                ac_free(s->ac);
+                s->ac = NULL;
+        }
+        s->baseline_deadline = NO_DEADLINE;
+}
+
+static void on_control(struct sup *s)
+{
+        int fd;
+
+        while ((fd = ctl_accept(s->ctl_fd)) != -EAGAIN) {
+                int i;
+                if (fd < 0) {
+                        if (fd == -EPERM)
+                                say(s, 0, "refused a dump request from another user");
+                        if (fd != -EPERM)
+                                break;
+                        continue;
+                }
+                for (i = 0; i < MAX_CLIENTS && s->clients[i] >= 0; i++)
+                        ;
+                if (i == MAX_CLIENTS || epoll_add_idx(s->ep, fd, EV_CLIENT, (unsigned)i) < 0) {
+                        (void)ctl_reply(fd, false, "busy");
+                        close(fd);
+                        continue;
+                }
+                s->clients[i] = fd;
+        }
+}
+
+static void on_client(struct sup *s, int i)
+{
+        bool baseline = false;
+        int r;
+
+        if (i < 0 || i >= MAX_CLIENTS || s->clients[i] < 0)
+                return;
+        r = ctl_read_request(s->clients[i], &baseline);
+        if (r <= 0) {
+                if (r == 0)
+                        (void)ctl_reply(s->clients[i], false, "unknown request");
+                client_close(s, i);
+                return;
+        }
+        (void)epoll_ctl(s->ep, EPOLL_CTL_DEL, s->clients[i], NULL);
+        request(s, P_CLIENT, i, baseline);
+}
+
+static void on_threshold(struct sup *s, enum ev_tag tag, unsigned i)
+{
+        uint64_t n;
+        int fd = tag == EV_WARN ? s->warn_fd[i] : s->gdump_fd;
+
+        if (read(fd, &n, sizeof(n)) < 0)
+                return;
+        if (s->state != S_RUNNING || !s->target || s->target_dead)
+                return;
+        sample_memory(s, true);
+        /* memory thresholds fire on crossings both ways: act on the way up only */
+        if (tag == EV_WARN) {
+                if (s->warn_fired[i] || s->last_stat.usage < s->cfg->memory_limit / 100 * s->cfg->warn_at[i])
+                        return;
+                s->warn_fired[i] = true;
+                say(s, 1, "memory at %u%% of the limit: taking a dump", s->cfg->warn_at[i]);
+                request(s, P_WARN, -1, false);
+        } else {
+                if (s->gdump_fired || s->last_stat.usage < s->cfg->memory_limit / 100 * s->cfg->gdump_percent)
+                        return;
+                s->gdump_fired = true;
+                request(s, P_GDUMP, -1, false);
+        }
+}
+
+/* Thresholds live as long as the cgroup; their "fired" flags are per run. */
+static void setup_thresholds(struct sup *s)
+{
+        for (unsigned i = 0; i < s->cfg->n_warn_at; i++) {
+                int fd = cg_threshold_fd(s->cg, s->cfg->memory_limit / 100 * s->cfg->warn_at[i]);
+                if (fd < 0) {
+                        say(s, 0, "warning: cannot watch for %u%% of the limit: %s", s->cfg->warn_at[i],
+                            fd == -EOPNOTSUPP ? "not supported on this cgroup version" : strerror(-fd));
+                        continue;
+                }
+                s->warn_fd[i] = fd;
+                (void)epoll_add_idx(s->ep, fd, EV_WARN, i);
+        }
+        if (s->cfg->gdump == CFG_AUTO) {
+                int fd = cg_threshold_fd(s->cg, s->cfg->memory_limit / 100 * s->cfg->gdump_percent);
+                if (fd < 0) {
+                        say(s, 0, "warning: cannot watch for %u%% of the limit (gdump): %s", s->cfg->gdump_percent,
+                            strerror(-fd));
+                        return;
+                }
+                s->gdump_fd = fd;
+                (void)epoll_add(s->ep, fd, EV_GDUMP);
+        }
+}
+
+static char *find_agent(void)
+{
+        char *self = realpath("/proc/self/exe", NULL), *p = NULL, *slash;
+
+        if (self && (slash = strrchr(self, '/'))) {
+                *slash = '\0';
+                if (asprintf(&p, "%s/liboomwatch-agent.so", self) < 0)
+                        p = NULL;
+                if (p && access(p, R_OK) != 0) {
+                        free(p);
+                        p = NULL;
+                }
+        }
+        free(self);
+        if (!p && access(OOMWATCH_LIBDIR "/oomwatch/liboomwatch-agent.so", R_OK) == 0)
+                p = strdup(OOMWATCH_LIBDIR "/oomwatch/liboomwatch-agent.so");
+        return p;
 }
 
 static bool wants_report(const struct sup *s)
@@ -401,6 +766,23 @@ static void start_analysis(struct sup *s)
         if (cg_peak(s->cg, &v) >= 0)
                 b->peak = v;
         b->oom_kills = s->oom_kills_seen;
+        if (s->last_stat.valid) {
+                b->mem_valid = true;
+                b->mem_usage = s->last_stat.usage;
+                b->mem_anon = s->last_stat.anon;
+                b->mem_file = s->last_stat.file;
+        }
+        if (!s->has_jemalloc) {
+                b->no_profile_why_set = true;
+                snprintf(b->no_profile_why, sizeof(b->no_profile_why),
+                         "no heap profile: the target does not use jemalloc and preload_jemalloc is off");
+        } else if (s->agent_kind_said != AC_READY && s->agent_kind_said != AC_NO_HELLO) {
+                b->no_profile_why_set = true;
+                snprintf(b->no_profile_why, sizeof(b->no_profile_why), "no heap profile: %s",
+                         s->agent_kind_said == AC_NO_JEMALLOC ? "the target has no jemalloc the agent could find"
+                         : s->agent_kind_said == AC_NO_PROF   ? "the target's jemalloc has profiling off"
+                                                              : "the agent failed");
+        }
         b->died = s->died;
         b->base_index = b->new_index = -1;
 
@@ -584,6 +966,7 @@ static void on_child(struct sup *s)
                 if (pid == s->target && !s->target_dead) {
                         s->wstatus = st;
                         s->target_dead = true;
+                        stop_agent(s);
                         clock_gettime(CLOCK_MONOTONIC, &s->died);
                         decide_verdict(s, false);
                 } else if (pid == s->analyzer) {
@@ -621,7 +1004,7 @@ static void on_signal(struct sup *s)
                         }
                         break;
                 case SIGUSR1:
-                        say(s, 0, "SIGUSR1: dumps on demand need the agent, which is not available in this build");
+                        request(s, P_USR1, -1, false);
                         break;
                 default:
                         break;
@@ -647,8 +1030,11 @@ static void drain_inotify(struct sup *s)
                                 continue;
                         if (ev->mask & (IN_CLOSE_WRITE | IN_MOVED_TO)) {
                                 int r = win_add(s->win, ev->name);
-                                if (r > 0)
+                                if (r > 0) {
                                         say(s, 2, "dump %s", ev->name);
+                                        if (s->state == S_RUNNING && !s->target_dead)
+                                                sample_memory(s, false);
+                                }
                         } else if (ev->mask & (IN_DELETE | IN_MOVED_FROM)) {
                                 (void)win_forget(s->win, ev->name);
                         }
@@ -689,6 +1075,12 @@ static void on_timer(struct sup *s)
                 (void)kill(s->analyzer, SIGKILL);
                 s->analysis_deadline = NO_DEADLINE;
         }
+        if (s->baseline_deadline <= now) {
+                s->baseline_deadline = NO_DEADLINE;
+                request(s, P_BASELINE, -1, true);
+        }
+        if (s->ac && ac_expire(s->ac, now) > 0)
+                on_agent(s);
         if (s->restart_deadline <= now && s->state == S_RESTART_WAIT) {
                 s->restart_deadline = NO_DEADLINE;
                 if (start_target(s) < 0) {
@@ -707,7 +1099,8 @@ int supervise(struct run_opts *o)
                 .o = o, .cfg = &o->cfg, .verbosity = o->verbosity,
                 .ep = -1, .sfd = -1, .ifd = -1, .tfd = -1, .dir_fd = -1,
                 .verdict_deadline = NO_DEADLINE, .restart_deadline = NO_DEADLINE,
-                .analysis_deadline = NO_DEADLINE, .status = OW_EXIT_USAGE,
+                .analysis_deadline = NO_DEADLINE, .baseline_deadline = NO_DEADLINE, .status = OW_EXIT_USAGE,
+                .ctl_fd = -1, .gdump_fd = -1, .agent_kind_said = AC_NO_HELLO,
         };
         struct win_params wp = {
                 .keep = o->cfg.keep, .keep_baseline = o->cfg.keep_baseline, .max_bytes = o->cfg.max_bytes,
@@ -720,6 +1113,17 @@ int supervise(struct run_opts *o)
 
         sigfillset(&mask);
         (void)prctl(PR_SET_CHILD_SUBREAPER, 1);
+        for (unsigned i = 0; i < MAX_CLIENTS; i++)
+                s.clients[i] = -1;
+        for (unsigned i = 0; i < CFG_MAX_WARN_AT; i++)
+                s.warn_fd[i] = -1;
+        if (s.cfg->agent) {
+                s.agent_path = find_agent();
+                if (!s.agent_path)
+                        say(&s, 0, "warning: liboomwatch-agent.so was not found next to oomwatch or in %s/oomwatch; "
+                                   "running without it (no dumps on demand, warn_at, gdump = N%%, baseline_after)",
+                            OOMWATCH_LIBDIR);
+        }
 
         r = open_dump_dir(&s);
         if (r < 0)
@@ -771,6 +1175,12 @@ int supervise(struct run_opts *o)
                 goto out;
         }
 
+        setup_thresholds(&s);
+        s.ctl_fd = ctl_listen(getpid());
+        if (s.ctl_fd < 0 || epoll_add(s.ep, s.ctl_fd, EV_CONTROL) < 0)
+                say(&s, 0, "warning: no control socket (oomwatch dump will not reach this supervisor): %s",
+                    strerror(s.ctl_fd < 0 ? -s.ctl_fd : errno));
+
         r = start_target(&s);
         if (r < 0)
                 goto out;
@@ -787,11 +1197,17 @@ int supervise(struct run_opts *o)
                         break;
                 }
                 for (int i = 0; i < n && s.state != S_DONE; i++) {
-                        switch (evs[i].data.u32) {
+                        unsigned idx = (unsigned)(evs[i].data.u64 >> 8);
+                        switch ((enum ev_tag)(evs[i].data.u64 & 0xff)) {
                         case EV_SIGNAL: on_signal(&s); break;
                         case EV_INOTIFY: drain_inotify(&s); break;
                         case EV_CGROUP: on_cgroup(&s); break;
                         case EV_TIMER: on_timer(&s); break;
+                        case EV_AGENT: on_agent(&s); break;
+                        case EV_CONTROL: on_control(&s); break;
+                        case EV_CLIENT: on_client(&s, (int)idx); break;
+                        case EV_WARN:
+                        case EV_GDUMP: on_threshold(&s, (enum ev_tag)(evs[i].data.u64 & 0xff), idx); break;
                         }
                 }
         }
@@ -803,6 +1219,18 @@ out:
         }
         if (s.have_bundle)
                 bundle_free(&s.bundle);
+        stop_agent(&s);
+        for (unsigned i = 0; i < MAX_CLIENTS; i++)
+                if (s.clients[i] >= 0)
+                        close(s.clients[i]);
+        for (unsigned i = 0; i < CFG_MAX_WARN_AT; i++)
+                if (s.warn_fd[i] >= 0)
+                        close(s.warn_fd[i]);
+        if (s.gdump_fd >= 0)
+                close(s.gdump_fd);
+        if (s.ctl_fd >= 0)
+                close(s.ctl_fd);
+        free(s.agent_path);
         if (s.cg) {
                 int d = cg_destroy(s.cg);
                 if (d < 0)
@@ -819,7 +1247,9 @@ out:
                 close(s.tfd);
         if (s.dir_fd >= 0)
                 close(s.dir_fd);
-        cfg_strv_free(s.envp);
+        for (size_t i = 0; s.envp && i < s.n_env_owned; i++)
+                free(s.envp[i]);
+        free(s.envp);
         free(s.old_pids);
         free(mc.conf);
         free(err);

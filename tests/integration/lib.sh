@@ -231,7 +231,7 @@ ow_start_leaky() {
         return 0
 }
 _ow_leaky_up() {
-        grep -q "listening on" "$OW_LOG" || proc_gone "$OW_PID"
+        grep -qs "listening on" "$OW_LOG" || proc_gone "$OW_PID"
 }
 
 ow_wait() {

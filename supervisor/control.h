@@ -1,0 +1,41 @@
+/* The supervisor's control socket: how `oomwatch dump` asks a running
+ * supervisor for a heap dump.
+ *
+ * An abstract AF_UNIX SOCK_SEQPACKET socket named "oomwatch/<supervisor
+ * pid>" (no file to leave behind or to race on). Only clients with the
+ * supervisor's effective uid, or root, are served (SO_PEERCRED).
+ * One request per connection, one datagram each way:
+ *     client:  "dump" | "dump baseline"
+ *     server:  "ok <absolute path of the dump>" | "err <reason for humans>"
+ * All fds are close-on-exec; nothing here logs. Functions return >= 0 or
+ * -errno. */
+#pragma once
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#define CTL_MSG_MAX 4400
+
+/* Listen as supervisor pid (non-blocking). Returns the fd. */
+int ctl_listen(pid_t pid);
+
+/* Accept one client (non-blocking fd) and check its credentials.
+ * Returns the client fd, -EAGAIN when none is waiting, -EPERM for a
+ * client of another user (already closed), or -errno. */
+int ctl_accept(int listen_fd);
+
+/* Read the client's request. Returns 1 and sets *ret_baseline for a dump
+ * request, 0 when the client sent nothing usable (or hung up), -errno. */
+int ctl_read_request(int client_fd, bool *ret_baseline);
+
+/* Send the answer; the caller closes client_fd after it. */
+int ctl_reply(int client_fd, bool ok, const char *text);
+
+/* Client: ask supervisor pid for a dump and wait for the answer (at most
+ * timeout_ms). Returns 0 and the path in buf, or -errno with the reason
+ * in buf (the supervisor's, or the connection's). */
+int ctl_request_dump(pid_t pid, bool baseline, unsigned timeout_ms, char *buf, size_t len);
+
+/* The pids of running `oomwatch run` supervisors other than ourselves
+ * (from /proc). Returns the count; fills up to max into pids. */
+int ctl_find_supervisors(pid_t *pids, int max);

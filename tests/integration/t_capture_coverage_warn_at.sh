@@ -1,0 +1,34 @@
+#!/bin/bash
+# warn_at thresholds have the agent take a dump just before the limit, so the
+# newest dump explains most of the peak: coverage (newest dump's heap / the
+# cgroup's peak) >= 0.90 for a slow leak and for an instant OOM. Without
+# warn_at (interval dumps only) the coverage is printed for comparison.
+. "$(dirname "$0")/lib.sh"
+
+run_case() { # NAME WARN_AT ENDPOINT
+        local name=$1 warn=$2 ep=$3
+        rm -rf "$T/reports" "$T/dumps"
+        if [ -n "$warn" ]; then printf '[cgroup]\nwarn_at = %s\n' "$warn" > "$T/c.conf"; else : > "$T/c.conf"; fi
+        ow_start_leaky -m 96M -c "$T/c.conf"
+        if [ "$ep" = oom ]; then
+                curl -s -o /dev/null --max-time 60 "$LEAKY_URL/oom"
+        else
+                for _ in $(seq 1 100); do curl -s -o /dev/null --max-time 10 "$LEAKY_URL/leak?mb=1" || break; done
+        fi
+        WAIT_TIMEOUT=60 ow_wait || fail "$name: oomwatch did not exit"
+        assert_eq "$OW_STATUS" 137 "$name: status"
+        b=$(ow_bundle)
+        assert_eq "$(json "$b/incident.json" .verdict)" oom-kill "$name: verdict"
+        COV=$(json "$b/incident.json" .coverage)
+        echo "$name: coverage $COV (newest dump $(json "$b/incident.json" .diff.new))"
+        [[ $COV =~ ^[0-9.]+$ ]] || fail "$name: coverage is not a number: $COV"
+}
+ge() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a >= b) }'; }
+
+run_case "instant OOM, warn_at" 80,90,95,98 oom
+ge "$COV" 0.90 || fail "instant OOM: coverage $COV < 0.90"
+run_case "slow leak, warn_at" 80,90,95,98 leak
+ge "$COV" 0.90 || fail "slow leak: coverage $COV < 0.90"
+run_case "instant OOM, interval dumps only" "" oom
+run_case "slow leak, interval dumps only" "" leak
+assert_no_ow_cgroups
