@@ -374,7 +374,8 @@ static int finish(struct builder *b)
                         r->series[f].file = loc_of(b, r->series[f].name);
         }
         free(fidx);
-        qsort_r(funcs, nf, sizeof(*funcs), cmp_func, r);
+        if (nf)
+                qsort_r(funcs, nf, sizeof(*funcs), cmp_func, r);
         /* file:line only for the rows a report shows */
         for (size_t f = 0; f < nf && f < r->top; f++)
                 funcs[f].file = loc_of(b, funcs[f].name);

@@ -184,9 +184,12 @@ char *sym_short_name(const char *name)
 
 bool sym_is_alloc_name(const char *n)
 {
-        /* glibc's internal aliases: __GI___libc_malloc */
+        /* glibc's internal aliases (__GI___libc_malloc) and the
+         * sanitizers' interceptors (__interceptor_malloc) */
         if (strncmp(n, "__GI_", 5) == 0)
                 n += 5;
+        else if (strncmp(n, "__interceptor_", 14) == 0)
+                n += 14;
         static const char *const exact[] = {
                 "calloc", "cfree", "malloc", "newImpl", "void* newImpl", "free", "memalign",
                 "posix_memalign", "aligned_alloc", "pvalloc", "valloc", "realloc", "reallocarray",
@@ -632,7 +635,8 @@ static int kid_at(struct sym_module *m, Dwarf_Die *die, uint64_t pc, Dwarf_Die *
                 }
                 if (au_grow(&m->kidsets, &m->cap_kidsets, m->nkidsets + 1, sizeof(*m->kidsets)) < 0)
                         return -ENOMEM;
-                qsort(m->kids + first, m->nkids - first, sizeof(*m->kids), cmp_kid);
+                if (m->nkids > first)
+                        qsort(m->kids + first, m->nkids - first, sizeof(*m->kids), cmp_kid);
                 m->kidsets[m->nkidsets++] = (struct kidset){ first, m->nkids - first };
                 /* the table may have grown meanwhile: look the slot up again */
                 if ((r = cache_find(&m->kkeys, &m->kvals, &m->knslots, &m->knused, dwarf_dieoffset(die), &slot)) < 0)
