@@ -6,7 +6,7 @@
 . "$(dirname "$0")/agent_lib.sh"
 
 agent_build
-MALLOC_CONF=prof:true,prof_prefix:$T/d agent_drive ready dump ping dump wait -- "$TARGET" --ms 1500
+MALLOC_CONF=prof:true,prof_prefix:$T/d agent_drive ready dump ping "waitfile:$T/held" dump wait -- "$TARGET" --ms 1500 --mark "$T/held"
 assert_eq "$DRIVE_RC" 0 "driver status"
 pid=$(awk '$1 == "target" { print $2; exit }' "$OUT")
 [ -n "$pid" ] || fail "the target did not start"

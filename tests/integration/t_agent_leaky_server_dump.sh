@@ -8,13 +8,14 @@
 [ -x "$LEAKY_BIN" ] || skip "$LEAKY_BIN is not built"
 agent_build
 port=$(free_port) || fail "no free TCP port"
-MALLOC_CONF=prof:true,prof_prefix:$T/d agent_drive_bg ready dump sleep:2500 dump -- \
+MALLOC_CONF=prof:true,prof_prefix:$T/d agent_drive_bg ready dump "waitfile:$T/curl-done" dump -- \
         "$LEAKY_BIN" --port "$port"
 wait_for grep -q 'listening on' "$T/driver.err" || fail "leaky-server did not start: $(cat "$T/driver.err")"
 wait_for grep -q '^reply dump' "$OUT" || fail "no reply to the first dump: $(cat "$OUT")"
 pid=$(awk '$1 == "started" { print $2 }' "$OUT")
 curl -sf --max-time 5 "http://127.0.0.1:$port/leak?mb=2" >/dev/null || fail "GET /leak failed"
 own=$(curl -sf --max-time 5 "http://127.0.0.1:$port/dump") || fail "GET /dump failed"
+touch "$T/curl-done"
 agent_drive_wait
 assert_eq "$DRIVE_RC" 0 "driver status"
 assert_eq "$(out_field kind hello)" ready "hello kind"

@@ -22,7 +22,7 @@ ${CC:-cc} -std=gnu11 -O2 -g -fno-omit-frame-pointer -DTARGET_RJEM -o "$T/target_
         fail "cannot link against the prefixed static jemalloc"
 nm -D --defined-only "$T/target_rjem" | grep -q mallctl && fail "test set-up: mallctl is dynamic"
 
-MALLOC_CONF=prof:true,prof_prefix:$T/d agent_drive ready dump wait -- "$T/target_rjem" --ms 800
+MALLOC_CONF=prof:true,prof_prefix:$T/d agent_drive ready "waitfile:$T/held" dump wait -- "$T/target_rjem" --ms 800 --mark "$T/held"
 assert_eq "$DRIVE_RC" 0 "driver status"
 pid=$(awk '$1 == "target" { print $2 }' "$OUT")
 assert_eq "$(out_field kind hello)" ready "hello kind"

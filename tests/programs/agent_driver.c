@@ -19,6 +19,11 @@
  *   ready               wait for a hello with status ready
  *   ping | dump | gdump-on | gdump-off | active-on | active-off
  *                       send the request, wait for its reply
+ *   raw:TEXT            send TEXT as a datagram as it is, bypassing agentctl,
+ *                       and print the agent's next datagram as "raw <text>"
+ *   rawbig:N            the same with a datagram of N bytes 'x'
+ *   waitfile:PATH       wait until PATH exists
+ *   close               shut the channel down from this side (the agent sees EOF)
  *   sleep:MS            keep serving the channel for MS milliseconds
  *   wait                wait for COMMAND to exit
  * Output lines:
@@ -34,6 +39,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -145,10 +151,34 @@ static int got_flag(void *arg)
         return *(int *)arg;
 }
 
+static int file_exists(void *arg)
+{
+        return access(arg, F_OK) == 0;
+}
+
 static int child_gone(void *arg)
 {
         (void)arg;
         return child < 0;
+}
+
+/* Send one datagram outside agentctl and print the next one received. */
+static int raw_exchange(const char *msg, size_t len)
+{
+        char buf[AGENT_MSG_MAX + 1];
+        struct pollfd pfd = { .fd = ac_fd(ac), .events = POLLIN };
+        ssize_t n;
+
+        if (send(ac_fd(ac), msg, len, MSG_NOSIGNAL) < 0)
+                return -errno;
+        if (poll(&pfd, 1, STEP_LIMIT_MS) <= 0)
+                return -ETIMEDOUT;
+        n = recv(ac_fd(ac), buf, sizeof(buf) - 1, MSG_DONTWAIT);
+        if (n < 0)
+                return -errno;
+        buf[n] = '\0';
+        printf("raw %s\n", buf);
+        return 0;
 }
 
 static int run_step(const char *step)
@@ -159,7 +189,7 @@ static int run_step(const char *step)
                 { "active-on", AC_OP_ACTIVE_ON }, { "active-off", AC_OP_ACTIVE_OFF },
         };
         uint64_t limit = ac_now_ms() + STEP_LIMIT_MS;
-        int got = 0;
+        int got = 0, r;
 
         if (strcmp(step, "hello") == 0) {
                 hellos_at_start = ac_state(ac)->hellos;
@@ -169,11 +199,31 @@ static int run_step(const char *step)
                 return serve(limit, got_ready, NULL, 0, &got);
         if (strcmp(step, "wait") == 0)
                 return serve(limit, child_gone, NULL, 0, &got);
+        if (strncmp(step, "waitfile:", 9) == 0)
+                return serve(limit, file_exists, (void *)(step + 9), 0, &got);
+        if (strcmp(step, "close") == 0) {
+                if (shutdown(ac_fd(ac), SHUT_RDWR) < 0)
+                        return -errno;
+                printf("closed\n");
+                return 0;
+        }
+        if (strncmp(step, "raw:", 4) == 0)
+                return raw_exchange(step + 4, strlen(step + 4));
+        if (strncmp(step, "rawbig:", 7) == 0) {
+                size_t len = strtoul(step + 7, NULL, 10);
+                char *big = malloc(len + 1);
+
+                if (!big)
+                        return -ENOMEM;
+                memset(big, 'x', len);
+                r = raw_exchange(big, len);
+                free(big);
+                return r;
+        }
         if (strncmp(step, "sleep:", 6) == 0)
                 return serve(ac_now_ms() + strtoull(step + 6, NULL, 10), NULL, NULL, 0, &got);
         for (unsigned i = 0; i < sizeof(ops) / sizeof(ops[0]); i++) {
                 uint64_t id;
-                int r;
 
                 if (strcmp(step, ops[i].name) != 0)
                         continue;

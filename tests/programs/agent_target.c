@@ -10,6 +10,7 @@
  * --exec-child CMD: the child runs CMD through /bin/sh instead.
  * --spawn CMD: start /bin/sh -c CMD with posix_spawn (no fork handlers run:
  * the exec'd program inherits what the target has), wait for it.
+ * --mark PATH: create PATH once the 4 MiB are held.
  * --own-hook: install a jemalloc prof_dump hook of its own that does not
  * chain to the one installed before (the agent's). Prints
  * "target <pid>" first and "done" last; exits 0.
@@ -88,7 +89,7 @@ __attribute__((noinline)) static int child_memory(void)
 int main(int argc, char **argv)
 {
         long ms = 3000, grow_ms = 0, start, next_grow;
-        const char *exec_child = NULL, *spawn_cmd = NULL;
+        const char *exec_child = NULL, *spawn_cmd = NULL, *mark = NULL;
         int do_fork = 0, do_hook = 0;
         pid_t child = -1;
 
@@ -102,13 +103,15 @@ int main(int argc, char **argv)
                 else if (strcmp(argv[i], "--exec-child") == 0 && i + 1 < argc) {
                         do_fork = 1;
                         exec_child = argv[++i];
+                } else if (strcmp(argv[i], "--mark") == 0 && i + 1 < argc) {
+                        mark = argv[++i];
                 } else if (strcmp(argv[i], "--own-hook") == 0) {
                         do_hook = 1;
                 } else if (strcmp(argv[i], "--spawn") == 0 && i + 1 < argc) {
                         spawn_cmd = argv[++i];
                 } else {
                         fprintf(stderr, "usage: agent_target [--ms N] [--grow-ms N] [--fork] [--exec-child CMD] [--spawn CMD]\n"
-                                "       [--own-hook]\n");
+                                "       [--own-hook] [--mark PATH]\n");
                         return 2;
                 }
         }
@@ -116,6 +119,12 @@ int main(int argc, char **argv)
         printf("target %d\n", (int)getpid());
         if (hold_memory(4) < 0)
                 return 1;
+        if (mark) {
+                FILE *f = fopen(mark, "we");
+
+                if (!f || fclose(f) != 0)
+                        return 1;
+        }
 #ifndef TARGET_RJEM
         if (do_hook) {
                 void (*hook)(const char *) = own_hook;

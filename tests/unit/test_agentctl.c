@@ -415,6 +415,58 @@ START_TEST(hangup_fails_pending)
 }
 END_TEST
 
+/* Mutated copies of valid datagrams: whatever arrives, the client neither
+ * crashes nor loses count, and its state stays printable. */
+START_TEST(random_datagrams_never_fatal)
+{
+        static const char *const base[] = {
+                hello_ready, "hello 1 pid=7 status=nojemalloc mallctl=- where=- active=0 version=- prefix=",
+                "ok 1 /tmp/x.1.2.m0.heap", "err 2 28 no space", "ok 3 on",
+        };
+        struct ac_reply r;
+        unsigned seed = 12345, sent = 0, got = 0;
+        uint64_t id;
+        char msg[256];
+
+        for (unsigned round = 0; round < 4000; round++) {
+                const char *b = base[round % 5];
+                size_t len = strlen(b);
+
+                if (ac_pending(ac) < 3 && ac_request(ac, AC_OP_DUMP, round, &id) == 0) {
+                        char drop[64];
+
+                        ck_assert_int_gt(recv(agent, drop, sizeof(drop), MSG_DONTWAIT), 0);
+                }
+                memcpy(msg, b, len);
+                for (unsigned k = 0, n = (seed = seed * 1103515245 + 12345) >> 28; k < n; k++) {
+                        seed = seed * 1103515245 + 12345;
+                        msg[(seed >> 8) % len] = (char)(seed >> 20);
+                }
+                seed = seed * 1103515245 + 12345;
+                if ((seed >> 16) % 4 == 0)
+                        len = (seed >> 4) % len;        /* truncated, maybe empty */
+                ck_assert_int_eq(send(agent, msg, len, 0), (ssize_t)len);
+                sent++;
+                if (round % 7 == 0) {
+                        ck_assert_int_ge(ac_on_readable(ac), 0);
+                        while (ac_next_reply(ac, &r) > 0)
+                                got++;
+                        ac_expire(ac, round);
+                }
+                ck_assert_uint_le(strlen(ac_state(ac)->prefix), AGENT_MSG_MAX);
+        }
+        ck_assert_int_ge(ac_on_readable(ac), 0);
+        while (ac_next_reply(ac, &r) > 0)
+                got++;
+        ck_assert(!ac_state(ac)->hangup);
+        /* Every datagram was either rejected, stray, a hello, or a reply. */
+        ck_assert_uint_gt(ac_state(ac)->bad_messages, sent / 4);
+        ck_assert_uint_gt(ac_state(ac)->hellos, 0);
+        ck_assert_uint_ge(ac_state(ac)->bad_messages + ac_state(ac)->stray_replies + ac_state(ac)->hellos + got,
+                          sent);
+}
+END_TEST
+
 static Suite *suite(void)
 {
         Suite *s = suite_create("agentctl");
@@ -434,6 +486,7 @@ static Suite *suite(void)
         tcase_add_test(tc, timeouts);
         tcase_add_test(tc, pending_cap);
         tcase_add_test(tc, hangup_fails_pending);
+        tcase_add_test(tc, random_datagrams_never_fatal);
         suite_add_tcase(s, tc);
         return s;
 }
