@@ -65,7 +65,7 @@ static int parse_opts(const char *cmd, int argc, char **argv, bool is_diff,
         optind = 0;
         opterr = 0;
         int c;
-        while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
                 switch (c) {
                 case OPT_BASE:
                         *ret_base = optarg;
