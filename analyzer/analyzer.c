@@ -555,6 +555,11 @@ int an_report_suspect(const struct an_report *r, size_t i, const char **ret_func
         return 0;
 }
 
+int an_peek_total(const char *path, int64_t *ret_bytes, char **ret_err)
+{
+        return hp_peek_total(path, ret_bytes, ret_err);
+}
+
 int an_format_from_string(const char *s, enum an_format *ret)
 {
         static const char *const names[] = { "text", "collapsed", "svg", "dot", "json" };

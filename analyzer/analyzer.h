@@ -94,6 +94,11 @@ int an_report_suspect(const struct an_report *r, size_t i, const char **ret_func
 
 void an_report_free(struct an_report *r);
 
+/* Sampling-corrected heap size (bytes in use) of one dump, without
+ * symbolizing anything: for the supervisor's coverage figures. Returns 0 and
+ * sets *ret_bytes, or -errno with *ret_err as for an_diff_paths. */
+int an_peek_total(const char *path, int64_t *ret_bytes, char **ret_err);
+
 /* Steady-growth score of a series x[0..n) as used by trend, in [0, 1];
  * exposed for tests. */
 double an_trend_score(const double *x, size_t n);

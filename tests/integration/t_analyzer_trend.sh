@@ -22,7 +22,7 @@ dump() {
 
 dump
 # the cache fills in the first rounds, then stays at its cap
-for round in 1 2 3 4 5 6 7 8; do
+for _ in 1 2 3 4 5 6 7 8; do
         get "/cache?mb=8"
         get "/cache?mb=4"
         get "/leak?mb=2"

@@ -85,6 +85,9 @@ START_TEST(parse_real_dump)
         int64_t peek = 0;
         ck_assert_int_eq(hp_peek_total(path, &peek, &err), 0);
         ck_assert_int_eq(peek, llround(p->total_bytes));
+        peek = 0;
+        ck_assert_int_eq(an_peek_total(path, &peek, &err), 0);
+        ck_assert_int_eq(peek, llround(p->total_bytes));
         hp_profile_free(p);
         free(path);
 }
