@@ -10,7 +10,8 @@
  *   program the target started): inert; its inherited copy of the channel is
  *   closed when AGENT_ENV_INO proves it is the channel, else left alone.
  * - the target itself: find mallctl (dynamic symbols, then the executable's
- *   .symtab), send one hello. Without jemalloc with profiling, that is all:
+ *   .symtab; the executable's wins when only it has profiling on), send one
+ *   hello. Without jemalloc with profiling, that is all:
  *   no thread, the fd stays open and inheritable for the program a wrapper
  *   execs next (same pid, whose agent says hello again).
  * - with profiling: install jemalloc's prof_dump hook (to learn the exact
@@ -436,8 +437,28 @@ static bool start_thread(void)
 
 /* ---- start ---------------------------------------------------------------- */
 
-static void find_mallctl(void)
+/* opt.prof of one jemalloc: 1 on, 0 off, -1 built without profiling. */
+static int prof_of(mallctl_fn f)
 {
+        bool prof = false;
+        size_t sz = sizeof(prof);
+
+        if (f("opt.prof", &prof, &sz, NULL, 0) != 0)
+                return -1;
+        return prof;
+}
+
+/* Choose the jemalloc to serve: the first dynamic mallctl; the executable's
+ * own (static, maybe prefixed) one when there is none, or when only the
+ * executable's has profiling on (a Rust program with its own jemalloc, run
+ * with the system one preloaded as well). Returns the chosen one's opt.prof
+ * (see prof_of), or -2 when there is none. */
+static int find_mallctl(void)
+{
+        char name[sizeof(found_name)];
+        mallctl_fn exe;
+        int st = -2, exe_st;
+
         for (size_t i = 0; i < sizeof(dynamic_names) / sizeof(dynamic_names[0]); i++) {
                 void *f = dlsym(RTLD_DEFAULT, dynamic_names[i]);
 
@@ -445,12 +466,22 @@ static void find_mallctl(void)
                         mctl = (mallctl_fn)f;
                         snprintf(found_name, sizeof(found_name), "%s", dynamic_names[i]);
                         found_where = "dynamic";
-                        return;
+                        st = prof_of(mctl);
+                        break;
                 }
         }
-        mctl = (mallctl_fn)agent_elf_find_mallctl(found_name, sizeof(found_name));
-        if (mctl)
-                found_where = "exe";
+        if (st == 1)
+                return st;
+        exe = (mallctl_fn)agent_elf_find_mallctl(name, sizeof(name));
+        if (!exe || exe == mctl)
+                return st;
+        exe_st = prof_of(exe);
+        if (mctl && exe_st != 1)
+                return st;
+        mctl = exe;
+        memcpy(found_name, name, sizeof(found_name));
+        found_where = "exe";
+        return exe_st;
 }
 
 __attribute__((constructor)) static void agent_start(void)
@@ -458,8 +489,6 @@ __attribute__((constructor)) static void agent_start(void)
         const char *fd_s = getenv(AGENT_ENV_FD), *pid_s = getenv(AGENT_ENV_PID);
         const char *ino_s = getenv(AGENT_ENV_INO);
         uint64_t fd, pid, ino = 0;
-        bool prof = false;
-        size_t sz = sizeof(prof);
         int r;
 
         if (parse_dec(fd_s, NULL, INT_MAX, &fd) < 0 || fd < AGENT_FD_MIN ||
@@ -485,14 +514,13 @@ __attribute__((constructor)) static void agent_start(void)
         }
         chan_ino = (ino_t)ino;
 
-        find_mallctl();
-        if (!mctl) {
+        r = find_mallctl();
+        if (r == -2) {
                 send_hello("nojemalloc", "-", "-");
                 return;
         }
-        r = mctl("opt.prof", &prof, &sz, NULL, 0);
-        if (r != 0 || !prof) {
-                send_hello(r != 0 ? "noprofbuild" : "noprof", found_name, found_where);
+        if (r != 1) {
+                send_hello(r < 0 ? "noprofbuild" : "noprof", found_name, found_where);
                 return;
         }
         install_dump_hook();

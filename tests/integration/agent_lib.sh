@@ -15,7 +15,8 @@
 #   out_field KEY LINE_PREFIX   the value of KEY=... in the first matching line
 #   dump_reply [N]           the path of the N-th (1) successful dump reply
 #
-# Variables: AGENT (the .so), DRIVER, TARGET (binaries in $T), AGENT_FD (the
+# Variables: AGENT (the .so), AGENT_PRELOAD (LD_PRELOAD for the target,
+# default $AGENT), DRIVER, TARGET (binaries in $T), AGENT_FD (the
 # fd number the driver moves the channel to in the child).
 
 AGENT=$BUILD/liboomwatch-agent.so
@@ -38,7 +39,8 @@ agent_build() {
 
 agent_drive() {
         DRIVE_RC=0
-        "$DRIVER" --agent "$AGENT" --fd "$AGENT_FD" "$@" >"$OUT" 2>"$T/driver.err" || DRIVE_RC=$?
+        "$DRIVER" --agent "${AGENT_PRELOAD:-$AGENT}" --fd "$AGENT_FD" "$@" >"$OUT" 2>"$T/driver.err" ||
+                DRIVE_RC=$?
         sed 's/^/  | /' "$OUT"
 }
 

@@ -37,6 +37,20 @@ if command -v jeprof >/dev/null; then
 fi
 grep -qx 'exit 0' "$OUT" || fail "the target did not exit 0"
 
+# With the system jemalloc preloaded too (its profiling off), the agent
+# serves the program's own jemalloc, the one with profiling on.
+so=$(${CC:-cc} -print-file-name=libjemalloc.so.2)
+if [ -f "$so" ]; then
+        mkdir "$T/cwd"
+        (cd "$T/cwd" && AGENT_PRELOAD="$so:$AGENT" agent_drive ready dump wait -- "$T/target_rjem" --ms 300)
+        pid=$(awk '$1 == "target" { print $2 }' "$OUT")
+        assert_eq "$(out_field mallctl hello)" _rjem_mallctl "mallctl chosen next to a preloaded jemalloc"
+        assert_eq "$(out_field kind hello)" ready "hello kind next to a preloaded jemalloc"
+        f=$(dump_reply 1)
+        [[ $f =~ ^$T/cwd/jeprof\.$pid\.[0-9]+\.m0\.heap$ ]] || fail "dump next to a preloaded jemalloc is named '$f'"
+        [ -f "$f" ] || fail "'$f' does not exist"
+fi
+
 # Stripped of its symbol table, the same program is reported as having none.
 strip -s -o "$T/target_stripped" "$T/target_rjem" || skip "cannot strip"
 MALLOC_CONF=prof:true,prof_prefix:$T/s agent_drive hello dump wait -- "$T/target_stripped" --ms 300

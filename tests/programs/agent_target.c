@@ -30,6 +30,9 @@
 #ifdef TARGET_RJEM
 void *_rjem_malloc(size_t size);
 #define malloc _rjem_malloc
+/* Profiling on in the program's own jemalloc only, as a program that
+ * configures its allocator in code would have it. */
+const char *_rjem_malloc_conf = "prof:true";
 #endif
 
 static volatile char *sink[4096];
