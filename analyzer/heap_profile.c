@@ -410,7 +410,8 @@ int hp_parse_mem(const char *data, size_t size, const char *name,
 static int read_capped(const char *path, uint64_t max, char **ret_buf, size_t *ret_len,
                        char **ret_err)
 {
-        int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        /* O_NONBLOCK: a FIFO planted where a dump should be must not hang us */
+        int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
         if (fd < 0)
                 return au_err(ret_err, -errno, path, 0, "cannot open: %s", strerror(errno));
         struct stat st;

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 typedef char *(*demangle_fn)(const char *, char *, size_t *, int *);
@@ -351,9 +352,16 @@ static void module_open(struct sym_ctx *c, struct sym_module *m)
 {
         m->opened = true;
         m->failed = true;
-        int fd = open(m->path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        /* the path comes from the dump: only a regular file is read, and
+         * opening a FIFO or a device must not block */
+        int fd = open(m->path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
         if (fd < 0)
                 return;
+        struct stat st;
+        if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+                close(fd);
+                return;
+        }
         m->dwfl = dwfl_begin(&c->cb);
         if (!m->dwfl) {
                 close(fd);

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "analyzer.h"
@@ -199,6 +200,20 @@ START_TEST(missing_file)
         err = NULL;
         ck_assert_int_eq(hp_parse_file("/", NULL, &p, &err), -EINVAL);
         free(err);
+
+        /* a FIFO where a dump should be: refused at once, not waited on */
+        char dir[] = "/tmp/oomwatch-ut.XXXXXX";
+        ck_assert_ptr_nonnull(mkdtemp(dir));
+        char *fifo = NULL;
+        ck_assert_int_ge(asprintf(&fifo, "%s/x.1.1.m1.heap", dir), 0);
+        ck_assert_int_eq(mkfifo(fifo, 0600), 0);
+        err = NULL;
+        ck_assert_int_eq(hp_parse_file(fifo, NULL, &p, &err), -EINVAL);
+        ck_assert_ptr_nonnull(strstr(err, "not a regular file"));
+        free(err);
+        unlink(fifo);
+        rmdir(dir);
+        free(fifo);
 }
 END_TEST
 
@@ -333,6 +348,18 @@ START_TEST(symbolize_self)
         free(line);
         free(out);
         an_report_free(r);
+
+        /* --binary naming a FIFO: not opened for reading, no hang */
+        char *fifo = NULL;
+        ck_assert_int_ge(asprintf(&fifo, "%s/prog", dir), 0);
+        ck_assert_int_eq(mkfifo(fifo, 0600), 0);
+        struct an_options of = { .binary = fifo };
+        ck_assert_int_eq(an_diff_paths(base, newer, &of, &r, &err), 0);
+        ck_assert_int_eq(an_report_row(r, 0, &fn, NULL, NULL), 0);
+        ck_assert_msg(strncmp(fn, "prog+0x", 7) == 0, "%s", fn);
+        an_report_free(r);
+        unlink(fifo);
+        free(fifo);
 
         /* --binary: an executable that does not exist gives module+0xOFF names */
         struct an_options o = { .binary = "/nonexistent/prog" };
