@@ -67,7 +67,7 @@ static const char *const dynamic_names[] = { "mallctl", "je_mallctl", "_rjem_mal
 static int chan = -1;                   /* the channel, in the target only */
 static ino_t chan_ino;
 static mallctl_fn mctl;
-static pthread_t agent_tid;
+static pthread_t agent_tid;             /* written by the agent thread itself */
 static prof_dump_hook_fn prev_hook;
 static atomic_bool capturing;
 static char dump_name[PATH_MAX + 1];    /* written by the hook on the agent thread */
@@ -421,6 +421,7 @@ static bool start_thread(void)
 {
         pthread_attr_t attr;
         sigset_t all, old;
+        pthread_t tid;
         bool ok;
 
         if (pthread_attr_init(&attr) != 0)
@@ -429,7 +430,7 @@ static bool start_thread(void)
         pthread_attr_setstacksize(&attr, THREAD_STACK);
         sigfillset(&all);
         pthread_sigmask(SIG_SETMASK, &all, &old);
-        ok = pthread_create(&agent_tid, &attr, serve, NULL) == 0;
+        ok = pthread_create(&tid, &attr, serve, NULL) == 0;
         pthread_sigmask(SIG_SETMASK, &old, NULL);
         pthread_attr_destroy(&attr);
         return ok;
