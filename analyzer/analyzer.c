@@ -374,6 +374,13 @@ static int finish(struct builder *b)
                         r->series[f].file = loc_of(b, r->series[f].name);
         }
         free(fidx);
+        /* functions whose stacks cancel out (as much in both dumps) are not
+         * rows; jeprof does not print them either */
+        size_t keep = 0;
+        for (size_t f = 0; f < nf; f++)
+                if (fabs(funcs[f].flat) >= 0.5 || fabs(funcs[f].cum) >= 0.5)
+                        funcs[keep++] = funcs[f];
+        nf = keep;
         if (nf)
                 qsort_r(funcs, nf, sizeof(*funcs), cmp_func, r);
         /* file:line only for the rows a report shows */

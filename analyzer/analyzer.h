@@ -70,7 +70,8 @@ const char *an_format_to_string(enum an_format f);
 /* Rows of a diff (for a trend: of its first-to-last diff), in the order of
  * jeprof --text: flat bytes descending, then name. Each row is a function
  * with flat (in the function itself) and cum (in it and its callees) bytes
- * of growth; negative when it shrank. */
+ * of growth; negative when it shrank. Functions whose flat and cum are both
+ * zero (unchanged) are not rows. */
 size_t an_report_count(const struct an_report *r);
 
 /* Row i: *ret_function points into r (valid until an_report_free).
