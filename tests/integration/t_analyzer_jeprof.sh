@@ -3,8 +3,9 @@
 # inlined functions, new/new[]) and a program whose leak goes through a shared
 # library, `oomwatch diff` agrees with `jeprof --text --base` on the total and
 # on the cum bytes of jeprof's top 10 functions outside the allocator, within
-# 0.5%; and the C++ profile's top grower is the allocating function, never a
-# jemalloc internal (jeprof says malloc_usable_size there).
+# 0.5%; for the C programs the text output is jeprof's line for line; and the
+# C++ profile's top grower is the allocating function, never a jemalloc
+# internal (jeprof says malloc_usable_size there).
 . "$(dirname "$0")/lib.sh"
 
 command -v jeprof >/dev/null || skip "jeprof not installed"
@@ -84,6 +85,16 @@ for prog in leak_c leak_cxx leak_so; do
         assert_eq "${#dumps[@]}" 3 "$prog dump count"
         compare "$prog" "${dumps[0]}" "${dumps[1]}"
         compare "$prog" "${dumps[1]}" "${dumps[2]}"
+done
+
+# for the C programs (no inlining, no allocator differences) the text output
+# is jeprof's, line for line: same columns, units, order and totals
+for prog in leak_c leak_so; do
+        dumps=("$T/$prog".*.heap)
+        jeprof --text --base="${dumps[0]}" "./$prog" "${dumps[2]}" >jeprof-text.txt 2>/dev/null ||
+                fail "jeprof --text failed on $prog"
+        "$OW" diff --top 1000 --base "${dumps[0]}" "${dumps[2]}" >ow-text.txt || fail "oomwatch diff failed on $prog"
+        diff -u jeprof-text.txt ow-text.txt || fail "$prog: text output differs from jeprof --text"
 done
 
 # the C++ profile: the biggest grower is the always-inlined helper that calls
