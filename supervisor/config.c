@@ -26,7 +26,7 @@ const struct cfg_key_info cfg_keys[CK__COUNT] = {
         [CK_MEMORY_LIMIT] = { "cgroup", "memory_limit", "(none)", "memory limit of the target's cgroup (required to run)" },
         [CK_SWAP] = { "cgroup", "swap", "0", "swap the target may use on top of the limit" },
         [CK_PARENT] = { "cgroup", "parent", "(own)", "parent memory cgroup; default: oomwatch's own" },
-        [CK_WARN_AT] = { "cgroup", "warn_at", "(none)", "percentages of the limit at which the agent takes a dump, e.g. 80,90,95" },
+        [CK_WARN_AT] = { "cgroup", "warn_at", "90,95,98", "percentages of the limit at which the agent takes a dump; off for none" },
         [CK_LG_PROF_SAMPLE] = { "profiling", "lg_prof_sample", "19", "log2 of the mean bytes between samples" },
         [CK_INTERVAL] = { "profiling", "interval", "auto", "auto (about limit/8) | off | SIZE of gross allocation between dumps" },
         [CK_GDUMP] = { "profiling", "gdump", "off", "off | on | PERCENT of the limit above which peak dumps are switched on" },
@@ -86,6 +86,10 @@ void cfg_init(struct ow_config *c)
         c->preload_jemalloc = CFG_AUTO;
         c->agent = true;
         c->keep = 8;
+        c->warn_at[0] = 90;
+        c->warn_at[1] = 95;
+        c->warn_at[2] = 98;
+        c->n_warn_at = 3;
         c->keep_baseline = true;
         c->baseline_after_ms = -1;
         c->max_bytes = 256ULL << 20;
@@ -753,7 +757,7 @@ int cfg_check(const struct ow_config *c, bool need_command, char **ret_err)
                 return fail(ret_err, -EINVAL, origin_of(c, CK_GDUMP),
                             "gdump = %u%% switches peak dumps on through the agent, but profiling.agent is off",
                             c->gdump_percent);
-        if (c->n_warn_at && !c->agent)
+        if (c->n_warn_at && !c->agent && c->origin[CK_WARN_AT])
                 return fail(ret_err, -EINVAL, origin_of(c, CK_WARN_AT),
                             "warn_at takes dumps through the agent, but profiling.agent is off");
         if (c->baseline_after_ms >= 0 && !c->agent)

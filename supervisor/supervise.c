@@ -47,6 +47,7 @@ enum ev_tag { EV_SIGNAL = 1, EV_INOTIFY, EV_CGROUP, EV_TIMER, EV_AGENT, EV_CONTR
 #define MAX_CLIENTS 8
 #define MAX_PENDING AC_PENDING_MAX
 #define STAT_SAMPLE_MS 100
+#define POLL_THRESHOLDS_MS 100      /* where the kernel has no threshold notification (v2) */
 
 /* why a dump was asked for, to know what to do with the answer */
 enum purpose { P_USR1, P_CLIENT, P_BASELINE, P_WARN, P_GDUMP };
@@ -112,6 +113,8 @@ struct sup {
         bool warn_fired[CFG_MAX_WARN_AT];
         int gdump_fd;
         bool gdump_fired;
+        bool poll_thresholds;      /* v2: memory.current is read every POLL_THRESHOLDS_MS */
+        uint64_t poll_deadline;
         struct memsample last_stat;
         uint64_t last_stat_ms;
 };
@@ -150,6 +153,8 @@ static void arm_timer(struct sup *s)
                 d = s->analysis_deadline;
         if (s->baseline_deadline < d)
                 d = s->baseline_deadline;
+        if (s->poll_deadline < d)
+                d = s->poll_deadline;
         if (s->ac) {
                 uint64_t a;
                 if (ac_next_deadline(s->ac, &a) == 1 && a < d)
@@ -444,6 +449,8 @@ static int start_target(struct sup *s)
                     unit_format_size(s->cfg->memory_limit, lim, sizeof(lim)));
                 if (s->cfg->baseline_after_ms >= 0 && s->ac)
                         s->baseline_deadline = now_ms() + (uint64_t)s->cfg->baseline_after_ms;
+                if (s->poll_thresholds)
+                        s->poll_deadline = now_ms() + POLL_THRESHOLDS_MS;
         }
         s->state = S_RUNNING;
         arm_timer(s);
@@ -652,6 +659,8 @@ static void on_client(struct sup *s, int i)
         request(s, P_CLIENT, i, baseline);
 }
 
+static void check_threshold(struct sup *s, enum ev_tag tag, unsigned i);
+
 static void on_threshold(struct sup *s, enum ev_tag tag, unsigned i)
 {
         uint64_t n;
@@ -662,6 +671,34 @@ static void on_threshold(struct sup *s, enum ev_tag tag, unsigned i)
         if (s->state != S_RUNNING || !s->target || s->target_dead)
                 return;
         sample_memory(s, true);
+        check_threshold(s, tag, i);
+}
+
+/* Without notifications (cgroup v2 has none for usage), read the usage
+ * every POLL_THRESHOLDS_MS while a threshold of this run is still armed.
+ * memory.events "high" would need memory.high, which throttles the target. */
+static void poll_thresholds(struct sup *s)
+{
+        bool armed = false;
+
+        s->poll_deadline = NO_DEADLINE;
+        if (!s->poll_thresholds || s->state != S_RUNNING || !s->target || s->target_dead)
+                return;
+        sample_memory(s, true);
+        for (unsigned i = 0; i < s->cfg->n_warn_at; i++) {
+                check_threshold(s, EV_WARN, i);
+                armed |= !s->warn_fired[i];
+        }
+        if (s->cfg->gdump == CFG_AUTO) {
+                check_threshold(s, EV_GDUMP, 0);
+                armed |= !s->gdump_fired;
+        }
+        if (armed)
+                s->poll_deadline = now_ms() + POLL_THRESHOLDS_MS;
+}
+
+static void check_threshold(struct sup *s, enum ev_tag tag, unsigned i)
+{
         /* memory thresholds fire on crossings both ways: act on the way up only */
         if (tag == EV_WARN) {
                 if (s->warn_fired[i] || s->last_stat.usage < s->cfg->memory_limit / 100 * s->cfg->warn_at[i])
@@ -680,6 +717,12 @@ static void on_threshold(struct sup *s, enum ev_tag tag, unsigned i)
 /* Thresholds live as long as the cgroup; their "fired" flags are per run. */
 static void setup_thresholds(struct sup *s)
 {
+        if (!s->agent_path)
+                return; /* every threshold acts through the agent */
+        if (cg_version(s->cg) != 1) {
+                s->poll_thresholds = s->cfg->n_warn_at > 0 || s->cfg->gdump == CFG_AUTO;
+                return;
+        }
         for (unsigned i = 0; i < s->cfg->n_warn_at; i++) {
                 int fd = cg_threshold_fd(s->cg, s->cfg->memory_limit / 100 * s->cfg->warn_at[i]);
                 if (fd < 0) {
@@ -1075,6 +1118,8 @@ static void on_timer(struct sup *s)
                 (void)kill(s->analyzer, SIGKILL);
                 s->analysis_deadline = NO_DEADLINE;
         }
+        if (s->poll_deadline <= now)
+                poll_thresholds(s);
         if (s->baseline_deadline <= now) {
                 s->baseline_deadline = NO_DEADLINE;
                 request(s, P_BASELINE, -1, true);
@@ -1099,7 +1144,8 @@ int supervise(struct run_opts *o)
                 .o = o, .cfg = &o->cfg, .verbosity = o->verbosity,
                 .ep = -1, .sfd = -1, .ifd = -1, .tfd = -1, .dir_fd = -1,
                 .verdict_deadline = NO_DEADLINE, .restart_deadline = NO_DEADLINE,
-                .analysis_deadline = NO_DEADLINE, .baseline_deadline = NO_DEADLINE, .status = OW_EXIT_USAGE,
+                .analysis_deadline = NO_DEADLINE, .baseline_deadline = NO_DEADLINE,
+                .poll_deadline = NO_DEADLINE, .status = OW_EXIT_USAGE,
                 .ctl_fd = -1, .gdump_fd = -1, .agent_kind_said = AC_NO_HELLO,
         };
         struct win_params wp = {

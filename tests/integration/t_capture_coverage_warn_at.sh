@@ -1,19 +1,22 @@
 #!/bin/bash
 # warn_at thresholds have the agent take a dump just before the limit, so the
 # newest dump explains most of the peak: coverage (newest dump's heap / the
-# cgroup's peak) >= 0.90 for a slow leak and for an instant OOM. Without
-# warn_at (interval dumps only) the coverage is printed for comparison.
+# cgroup's peak) >= 0.90 for a slow leak and for an instant OOM. With
+# warn_at = off (interval dumps only) the coverage is printed for comparison.
 . "$(dirname "$0")/lib.sh"
 
 run_case() { # NAME WARN_AT ENDPOINT
         local name=$1 warn=$2 ep=$3
         rm -rf "$T/reports" "$T/dumps"
-        if [ -n "$warn" ]; then printf '[cgroup]\nwarn_at = %s\n' "$warn" > "$T/c.conf"; else : > "$T/c.conf"; fi
+        printf '[cgroup]\nwarn_at = %s\n' "${warn:-off}" > "$T/c.conf"
         ow_start_leaky -m 96M -c "$T/c.conf"
         if [ "$ep" = oom ]; then
                 curl -s -o /dev/null --max-time 60 "$LEAKY_URL/oom"
         else
-                for _ in $(seq 1 100); do curl -s -o /dev/null --max-time 10 "$LEAKY_URL/leak?mb=1" || break; done
+                for _ in $(seq 1 300); do
+                        proc_gone "$OW_PID" && break
+                        curl -s -o /dev/null --max-time 10 "$LEAKY_URL/leak?mb=1"
+                done
         fi
         WAIT_TIMEOUT=60 ow_wait || fail "$name: oomwatch did not exit"
         assert_eq "$OW_STATUS" 137 "$name: status"

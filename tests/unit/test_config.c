@@ -123,6 +123,9 @@ START_TEST(defaults)
         ck_assert_int_eq(c.report_on, CFG_REPORT_ON_OOM);
         ck_assert_uint_eq(c.memory_limit, 0);
         ck_assert_uint_eq(c.swap, 0);
+        ck_assert_uint_eq(c.n_warn_at, 3);
+        ck_assert_uint_eq(c.warn_at[0], 90);
+        ck_assert_uint_eq(c.warn_at[2], 98);
         cfg_free(&c);
 }
 END_TEST
@@ -151,6 +154,8 @@ START_TEST(shipped_config_matches_defaults)
         ck_assert_uint_eq(c.top, d.top);
         ck_assert_int_eq(c.gdump, d.gdump);
         ck_assert_int_eq(c.preload_jemalloc, d.preload_jemalloc);
+        ck_assert_uint_eq(c.n_warn_at, d.n_warn_at);
+        ck_assert_mem_eq(c.warn_at, d.warn_at, sizeof(c.warn_at));
 
         f = fopen(path, "r");
         ck_assert_ptr_nonnull(f);
