@@ -196,6 +196,9 @@ bool sym_is_alloc_name(const char *n)
                 "posix_memalign", "aligned_alloc", "pvalloc", "valloc", "realloc", "reallocarray",
                 "mallocx", "rallocx", "xallocx", "dallocx", "sdallocx", "sdallocx_noflags",
                 "malloc_default", "operator new", "operator new[]",
+                /* a statically linked jemalloc's own entry helpers, which its
+                 * public functions reach by tail calls */
+                "do_rallocx", "a0ialloc", "malloc_init_hard", "imalloc", "ialloc",
                 "__libc_malloc", "__libc_calloc", "__libc_realloc", "__libc_memalign",
                 "__builtin_new", "__builtin_vec_new", "do_malloc",
                 "tc_malloc", "tc_calloc", "tc_realloc", "tc_memalign", "tc_new", "tc_newarray",

@@ -268,6 +268,7 @@ START_TEST(short_names)
         ck_assert(sym_is_alloc_name("imalloc_body"));
         ck_assert(sym_is_alloc_name("__GI___libc_malloc"));
         ck_assert(sym_is_alloc_name("__interceptor_malloc"));
+        ck_assert(sym_is_alloc_name("do_rallocx"));
         ck_assert(!sym_is_alloc_name("process_leak"));
         ck_assert(!sym_is_alloc_name("mallocate_things"));
 }
