@@ -18,6 +18,8 @@
 
 typedef char *(*demangle_fn)(const char *, char *, size_t *, int *);
 
+#define SYM_MAX_OPEN_MODULES 512
+
 struct load_seg {
         uint64_t offset, filesz, vaddr;
 };
@@ -98,6 +100,7 @@ struct sym_ctx {
         void *cxx;                     /* dlopen handle of libstdc++ */
         demangle_fn demangle;
         bool demangle_tried;
+        unsigned nopened;
         char *debuginfo_path;
         Dwfl_Callbacks cb;
         unsigned long lookups;
@@ -902,8 +905,18 @@ int sym_lookup(struct sym_space *s, uint64_t addr, struct sym_result *ret)
                 return 0;
         }
         struct sym_module *m = &c->mods[sm->mod];
-        if (!m->opened)
-                module_open(c, m);
+        if (!m->opened) {
+                /* each open module holds a file descriptor and its maps:
+                 * a hostile dump naming thousands of files gets names
+                 * "module+0xOFF" past the cap instead */
+                if (c->nopened < SYM_MAX_OPEN_MODULES) {
+                        c->nopened++;
+                        module_open(c, m);
+                } else {
+                        m->opened = true;
+                        m->failed = true;
+                }
+        }
         uint64_t foff = addr - sm->start + sm->offset;
         uint64_t vaddr = foff;
         bool known = !m->failed && module_vaddr(m, foff, &vaddr);
