@@ -135,31 +135,30 @@ static void strip_groups(char *s, char open, char close, bool eat_const)
         bool changed = true;
         while (changed) {
                 changed = false;
-                size_t last_open = SIZE_MAX;
-                for (size_t i = 0; s[i]; i++) {
-                        if (s[i] == open)
-                                last_open = i;
-                        else if (s[i] == close) {
-                                if (last_open == SIZE_MAX)
-                                        continue;
-                                size_t end = i + 1;
-                                if (eat_const) {
-                                        size_t j = end;
-                                        while (isspace((unsigned char)s[j]))
-                                                j++;
-                                        if (strncmp(s + j, "const", 5) == 0)
-                                                end = j + 5;
-                                }
-                                cut(s, last_open, end);
-                                changed = true;
-                                i = last_open;
-                                last_open = SIZE_MAX;
-                                if (!s[i])
-                                        break;
-                                i--;    /* re-examine the character now at i */
-                                if (i == SIZE_MAX)
-                                        i = (size_t)-1;
+                size_t last_open = SIZE_MAX, i = 0;
+                while (s[i]) {
+                        if (s[i] == open) {
+                                last_open = i++;
+                                continue;
                         }
+                        if (s[i] != close || last_open == SIZE_MAX) {
+                                i++;
+                                continue;
+                        }
+                        size_t end = i + 1;
+                        if (eat_const) {
+                                size_t j = end;
+                                while (isspace((unsigned char)s[j]))
+                                        j++;
+                                if (strncmp(s + j, "const", 5) == 0)
+                                        end = j + 5;
+                        }
+                        cut(s, last_open, end);
+                        changed = true;
+                        /* go on after the cut; enclosing groups wait for the
+                         * next pass, like the regex's next iteration */
+                        i = last_open;
+                        last_open = SIZE_MAX;
                 }
         }
 }

@@ -256,6 +256,13 @@ START_TEST(short_names)
                 { "ns::A::get() const", "ns::A::get" },
                 { "operator new(unsigned long)", "operator new" },
                 { "unsigned long std::vector<int>::size() const", "std::vector::size" },
+                /* jeprof's regexes, quirks included (checked against its Perl) */
+                { "f(a(b)c)", "f" },
+                { "std::function<void (int)>::operator()(int) const", "std::function::operator" },
+                { "(anonymous namespace)::foo(int)", "::foo" },
+                { "operator<<(std::ostream&, int)", "operator<<" },
+                { "a::b<c<d>, e>::f() const &&", "a::b::f &&" },
+                { "main::{lambda()#1}::operator()() const", "main::{lambda#1}::operator" },
         };
         for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
                 char *s = sym_short_name(t[i].in);
