@@ -385,7 +385,7 @@ static int run_jeprof(const struct bundle *b, FILE *out)
                 return -errno;
         if (pid == 0) {
                 char base_opt[4200];
-                char *const argv[] = { "jeprof", "--text", base_opt, "--", (char *)b->argv[0], newer, NULL };
+                char *const argv[] = { "jeprof", "--text", base_opt, "--", b->exe, newer, NULL };
                 snprintf(base_opt, sizeof(base_opt), "--base=%s", base);
                 alarm(60);
                 dup2(fd, 1);
@@ -455,7 +455,7 @@ int bundle_write(struct bundle *b)
         write_summary_head(b, f, diff, diff_err);
         if (diff) {
                 fputs("\n", f);
-                if (b->cfg->engine == CFG_ENGINE_JEPROF) {
+                if (b->cfg->engine == CFG_ENGINE_JEPROF && b->exe) {
                         fputs("jeprof --text --base:\n", f);
                         if (run_jeprof(b, f) < 0)
                                 fputs("(jeprof failed; the native analysis follows)\n", f);
@@ -565,5 +565,6 @@ void bundle_free(struct bundle *b)
                 free(b->dumps[i].file);
         free(b->dumps);
         free(b->dir);
+        free(b->exe);
         memset(b, 0, sizeof(*b));
 }

@@ -31,6 +31,7 @@ struct bundle {
         const struct ow_config *cfg;
         const char *verdict;       /* "oom-kill", "exit", "signal", "exec-failed" */
         char *const *argv;
+        char *exe;                 /* absolute path of the target's program, or NULL (for jeprof) */
         pid_t pid;
         int exit_code;             /* -1: none */
         int signal;                /* 0: none */

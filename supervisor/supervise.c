@@ -550,10 +550,16 @@ static void on_reply(struct sup *s, const struct ac_reply *rep)
                 say(s, 0, "peak dumps switched on (memory above %u%% of the limit)", s->cfg->gdump_percent);
                 return;
         }
-        /* a dump: the agent answers once the file is complete */
+        /* a dump: the agent answers once the file is complete. The path comes
+         * from inside the target: only a file in the dump directory is used. */
         {
                 const char *name = strrchr(rep->text, '/');
-                name = name ? name + 1 : rep->text;
+                size_t dl = strlen(s->dump_dir);
+                if (!name || (size_t)(name - rep->text) != dl || strncmp(rep->text, s->dump_dir, dl) != 0) {
+                        dump_failed(s, pd.why, pd.client, "the agent named a file outside the dump directory");
+                        return;
+                }
+                name++;
                 if (pd.baseline) {
                         if (win_set_baseline(s->win, name) <= 0)
                                 say(s, 0, "the baseline dump %s could not be used", rep->text);
@@ -801,6 +807,13 @@ static void start_analysis(struct sup *s)
         b->cfg = s->cfg;
         b->verdict = s->verdict;
         b->argv = s->cfg->argv;
+        {
+                char *exe = NULL;
+                if (ep_which(s->cfg->argv[0], s->cfg->workdir, &exe) >= 0) {
+                        b->exe = realpath(exe, NULL);
+                        free(exe);
+                }
+        }
         b->pid = s->target;
         b->exit_code = WIFEXITED(s->wstatus) ? WEXITSTATUS(s->wstatus) : -1;
         b->signal = WIFSIGNALED(s->wstatus) ? WTERMSIG(s->wstatus) : 0;
