@@ -4,10 +4,12 @@
  * (the executable or a shared library) and a file offset, converted to the
  * module's ELF address with its PT_LOAD headers (so PIE and prelinked
  * libraries work alike), and looked up in that module:
- *   - the function from .symtab, else .dynsym (libdwfl picks the best table,
- *     including one in a separate debug file found by build-id under
- *     /usr/lib/debug/.build-id),
- *   - inlined frames from DWARF where present, file:line on request,
+ *   - where DWARF exists (in the file or a separate debug file found by
+ *     build-id under /usr/lib/debug/.build-id or by debuglink): the function
+ *     and the functions inlined into it down to the address, named like
+ *     addr2line names them; file:line on request (sym_location),
+ *   - otherwise the function from .symtab, else .dynsym (libdwfl picks the
+ *     best table, also from the debug file), without its @VERSION suffix,
  *   - C++ names demangled with __cxa_demangle (libstdc++ is loaded with
  *     dlopen on first use, so C programs do not link it), then shortened
  *     like jeprof's ShortFunctionName (argument lists and template arguments
