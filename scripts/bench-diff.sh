@@ -10,9 +10,9 @@
 #         70 MB with DWARF: 300 heavy template instantiations and 40,000 small
 #         functions), sampled at lg_prof_sample:8 so that thousands of stacks
 #         need symbols
-# For each it prints the median wall time and the median peak RSS (the
-# child's ru_maxrss, measured by a small wrapper built here) of both tools,
-# and their ratios. Work files go to $OOMWATCH_BUILD/bench-diff (default
+# For each it prints the median wall time, CPU time (user + system, steadier
+# when the machine is shared) and peak RSS (the child's ru_maxrss, measured
+# by a small wrapper built here) of both tools, and their ratios. Work files go to $OOMWATCH_BUILD/bench-diff (default
 # build/bench-diff); the big program is generated and built once.
 set -euo pipefail
 export LC_ALL=C
@@ -32,7 +32,7 @@ done
 mkdir -p "$work"
 
 # ---- measuring wrapper: wall seconds and peak RSS of one command -----------
-measure=$work/measure
+measure=$work/measure2
 if [ ! -x "$measure" ]; then
         cat >"$work/measure.c" <<'C'
 #define _GNU_SOURCE
@@ -43,7 +43,7 @@ if [ ! -x "$measure" ]; then
 #include <time.h>
 #include <unistd.h>
 /* measure CMD ARG...: run CMD with stdout and stderr on /dev/null; print
- * "<wall seconds> <peak RSS KiB> <exit status>" */
+ * "<wall seconds> <peak RSS KiB> <exit status> <CPU seconds>" */
 int main(int argc, char **argv)
 {
         if (argc < 2)
@@ -65,17 +65,20 @@ int main(int argc, char **argv)
         if (wait4(pid, &st, 0, &ru) < 0)
                 return 2;
         clock_gettime(CLOCK_MONOTONIC, &b);
-        printf("%.4f %ld %d\n", (double)(b.tv_sec - a.tv_sec) + (double)(b.tv_nsec - a.tv_nsec) / 1e9,
-               ru.ru_maxrss, WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st));
+        printf("%.4f %ld %d %.4f\n", (double)(b.tv_sec - a.tv_sec) + (double)(b.tv_nsec - a.tv_nsec) / 1e9,
+               ru.ru_maxrss, WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st),
+               (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+                       (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6);
         return 0;
 }
 C
-        cc -O2 -o "$measure" "$work/measure.c"
+        cc -O2 -o "$measure" "$work/measure.c"   # measure2: the version with CPU time
 fi
 
 median() { sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
-# bench NAME -- CMD...: runs CMD $runs times; sets T_MED (s) and R_MED (KiB)
+# bench NAME -- CMD...: runs CMD $runs times; sets T_MED (wall s), C_MED
+# (CPU s, user + system: steadier on a shared machine) and R_MED (KiB)
 bench() {
         local name=$1 out=$work/$1.times i
         shift 2
@@ -89,17 +92,18 @@ bench() {
         fi
         T_MED=$(cut -d' ' -f1 "$out" | median)
         R_MED=$(cut -d' ' -f2 "$out" | median)
+        C_MED=$(cut -d' ' -f4 "$out" | median)
 }
 
 row() { # case binary-bytes base new binary
-        local name=$1 binsize=$2 base=$3 new=$4 bin=$5 jt jr ot orr
+        local name=$1 binsize=$2 base=$3 new=$4 bin=$5 jt jc jr ot oc orr
         bench "$name-jeprof" -- jeprof --text --base="$base" "$bin" "$new"
-        jt=$T_MED jr=$R_MED
+        jt=$T_MED jc=$C_MED jr=$R_MED
         bench "$name-oomwatch" -- "$ow" diff --base "$base" "$new"
-        ot=$T_MED orr=$R_MED
-        awk -v n="$name" -v b="$binsize" -v jt="$jt" -v jr="$jr" -v ot="$ot" -v or="$orr" 'BEGIN {
-                printf "%-5s %7.1f %10.3f %9.1f %10.3f %9.1f %8.1fx %8.2fx\n",
-                       n, b / 1048576, jt, jr / 1024, ot, or / 1024, jt / ot, jr / or }'
+        ot=$T_MED oc=$C_MED orr=$R_MED
+        awk -v n="$name" -v b="$binsize" -v jt="$jt" -v jc="$jc" -v jr="$jr" -v ot="$ot" -v oc="$oc" -v or="$orr" 'BEGIN {
+                printf "%-5s %7.1f %8.3f %8.3f %9.1f %8.3f %8.3f %8.1f %7.1fx %7.1fx %8.2fx\n",
+                       n, b / 1048576, jt, jc, jr / 1024, ot, oc, or / 1024, jt / ot, jc / oc, jr / or }'
 }
 
 # ---- case (a): the demo server ------------------------------------------------
@@ -218,8 +222,9 @@ demo_pair
 big_build
 big_pair
 
-echo "runs per tool: $runs; times are medians in seconds, RSS medians in MB"
-printf '%-5s %7s %10s %9s %10s %9s %9s %9s\n' case bin_MB jeprof_s jeprof_MB oomw_s oomw_MB speedup mem_ratio
+echo "runs per tool: $runs; medians of wall and CPU (user+system) seconds and of peak RSS (MB)"
+printf '%-5s %7s %8s %8s %9s %8s %8s %8s %8s %8s %9s\n' case bin_MB jeprof_s jeprof_c jeprof_MB \
+        oomw_s oomw_c oomw_MB wall_x cpu_x mem_ratio
 row demo "$(stat -c %s "$leaky")" "$DEMO_A" "$DEMO_B" "$leaky"
 row big "$(stat -c %s "$work/big/bigprog")" "$BIG_A" "$BIG_B" "$work/big/bigprog"
 echo "dumps: demo $(wc -l <"$DEMO_B") lines, big $(grep -c '^@' "$BIG_B") stacks"
