@@ -86,7 +86,7 @@ int cmd_dump(int argc, char **argv)
                 }
                 pid = pids[0];
         }
-        r = ctl_request_dump(pid, baseline, DUMP_TIMEOUT_MS, buf, sizeof(buf));
+        r = ctl_request(pid, baseline ? CTL_DUMP_BASELINE : CTL_DUMP, DUMP_TIMEOUT_MS, buf, sizeof(buf));
         if (r < 0) {
                 fprintf(stderr, "oomwatch dump: %s\n", buf);
                 return 1;

@@ -18,3 +18,4 @@ int cmd_diff(int argc, char **argv);
 int cmd_trend(int argc, char **argv);
 int cmd_dump(int argc, char **argv);
 int cmd_config(int argc, char **argv);
+int cmd_status(int argc, char **argv);

@@ -44,6 +44,7 @@ const struct cfg_key_info cfg_keys[CK__COUNT] = {
         [CK_FORMATS] = { "report", "formats", "collapsed,svg", "extra outputs besides report.txt and incident.json: collapsed, svg, dot" },
         [CK_TOP] = { "report", "top", "20", "functions listed in the report" },
         [CK_ENGINE] = { "report", "engine", "native", "native | jeprof: what writes report.txt" },
+        [CK_EVENTS] = { "report", "events", "(none)", "event log: a file, or - for stderr; one JSON object per line" },
 };
 
 static const char *const sections[] = { "target", "cgroup", "profiling", "dumps", "report" };
@@ -109,6 +110,7 @@ void cfg_free(struct ow_config *c)
         free(c->malloc_conf);
         free(c->dump_dir);
         free(c->report_dir);
+        free(c->events);
         for (unsigned i = 0; i < CK__COUNT; i++)
                 free(c->origin[i]);
         memset(c, 0, sizeof(*c));
@@ -351,10 +353,11 @@ int cfg_set(struct ow_config *c, enum cfg_key k, const char *v, const char *orig
         case CK_WORKDIR:
         case CK_PARENT:
         case CK_DUMP_DIR:
+        case CK_EVENTS:
         case CK_REPORT_DIR: {
                 char **dst = k == CK_USER ? &c->user : k == CK_GROUP ? &c->group :
                              k == CK_WORKDIR ? &c->workdir : k == CK_PARENT ? &c->parent :
-                             k == CK_DUMP_DIR ? &c->dump_dir : &c->report_dir;
+                             k == CK_DUMP_DIR ? &c->dump_dir : k == CK_EVENTS ? &c->events : &c->report_dir;
                 if (!*v)
                         return fail(ret_err, -EINVAL, origin, "%s: empty value", cfg_keys[k].name);
                 if ((k == CK_DUMP_DIR) && strchr(v, ','))
@@ -863,6 +866,7 @@ void cfg_print(const struct ow_config *c, FILE *out)
                 }
                 case CK_TOP: fprintf(out, "%u", c->top); break;
                 case CK_ENGINE: fputs(c->engine == CFG_ENGINE_JEPROF ? "jeprof" : "native", out); break;
+                case CK_EVENTS: fputs(c->events ? c->events : "(none)", out); break;
                 case CK__COUNT: break;
                 }
                 fprintf(out, "   # %s\n", c->origin[k] ? c->origin[k] : "default");

@@ -35,7 +35,7 @@ enum cfg_key {
         CK_MEMORY_LIMIT, CK_SWAP, CK_PARENT, CK_WARN_AT,
         CK_LG_PROF_SAMPLE, CK_INTERVAL, CK_GDUMP, CK_FINAL, CK_MALLOC_CONF, CK_PRELOAD_JEMALLOC, CK_AGENT,
         CK_DUMP_DIR, CK_KEEP, CK_KEEP_BASELINE, CK_BASELINE_AFTER, CK_MAX_BYTES,
-        CK_REPORT_DIR, CK_REPORT_ON, CK_FORMATS, CK_TOP, CK_ENGINE,
+        CK_REPORT_DIR, CK_REPORT_ON, CK_FORMATS, CK_TOP, CK_ENGINE, CK_EVENTS,
         CK__COUNT
 };
 
@@ -88,6 +88,7 @@ struct ow_config {
         unsigned formats;         /* CFG_FMT_* bits */
         unsigned top;
         enum cfg_engine engine;
+        char *events;             /* event log: a file, "-" for stderr, NULL for none */
 
         /* where each key was last set: "FILE:LINE" / "option --x"; NULL = default */
         char *origin[CK__COUNT];

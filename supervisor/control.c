@@ -56,7 +56,11 @@ int ctl_accept(int listen_fd)
         return fd;
 }
 
-int ctl_read_request(int client_fd, bool *ret_baseline)
+static const char *const request_text[] = {
+        [CTL_DUMP] = "dump", [CTL_DUMP_BASELINE] = "dump baseline", [CTL_WHERE] = "where",
+};
+
+int ctl_read_request(int client_fd)
 {
         char buf[64];
         ssize_t n = recv(client_fd, buf, sizeof(buf) - 1, 0);
@@ -64,14 +68,9 @@ int ctl_read_request(int client_fd, bool *ret_baseline)
         if (n < 0)
                 return errno == EWOULDBLOCK ? 0 : -errno;
         buf[n] = '\0';
-        if (strcmp(buf, "dump") == 0) {
-                *ret_baseline = false;
-                return 1;
-        }
-        if (strcmp(buf, "dump baseline") == 0) {
-                *ret_baseline = true;
-                return 1;
-        }
+        for (int i = CTL_DUMP; i <= CTL_WHERE; i++)
+                if (strcmp(buf, request_text[i]) == 0)
+                        return i;
         return 0;
 }
 
@@ -85,11 +84,11 @@ int ctl_reply(int client_fd, bool ok, const char *text)
         return send(client_fd, buf, (size_t)n, MSG_NOSIGNAL) < 0 ? -errno : 0;
 }
 
-int ctl_request_dump(pid_t pid, bool baseline, unsigned timeout_ms, char *buf, size_t len)
+int ctl_request(pid_t pid, enum ctl_request request, unsigned timeout_ms, char *buf, size_t len)
 {
         struct sockaddr_un a;
         socklen_t alen = make_addr(pid, &a);
-        const char *req = baseline ? "dump baseline" : "dump";
+        const char *req = request_text[request];
         struct pollfd p;
         char msg[CTL_MSG_MAX + 1];
         ssize_t n;

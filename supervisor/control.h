@@ -5,8 +5,9 @@
  * pid>" (no file to leave behind or to race on). Only clients with the
  * supervisor's effective uid, or root, are served (SO_PEERCRED).
  * One request per connection, one datagram each way:
- *     client:  "dump" | "dump baseline"
- *     server:  "ok <absolute path of the dump>" | "err <reason for humans>"
+ *     client:  "dump" | "dump baseline" | "where"
+ *     server:  "ok <absolute path of the dump>" (where: "ok <dump dir>")
+ *              | "err <reason for humans>"
  * All fds are close-on-exec; nothing here logs. Functions return >= 0 or
  * -errno. */
 #pragma once
@@ -24,17 +25,19 @@ int ctl_listen(pid_t pid);
  * client of another user (already closed), or -errno. */
 int ctl_accept(int listen_fd);
 
-/* Read the client's request. Returns 1 and sets *ret_baseline for a dump
- * request, 0 when the client sent nothing usable (or hung up), -errno. */
-int ctl_read_request(int client_fd, bool *ret_baseline);
+enum ctl_request { CTL_DUMP = 1, CTL_DUMP_BASELINE, CTL_WHERE };
+
+/* Read the client's request. Returns a ctl_request, 0 when the client sent
+ * nothing usable (or hung up), -errno. */
+int ctl_read_request(int client_fd);
 
 /* Send the answer; the caller closes client_fd after it. */
 int ctl_reply(int client_fd, bool ok, const char *text);
 
-/* Client: ask supervisor pid for a dump and wait for the answer (at most
- * timeout_ms). Returns 0 and the path in buf, or -errno with the reason
- * in buf (the supervisor's, or the connection's). */
-int ctl_request_dump(pid_t pid, bool baseline, unsigned timeout_ms, char *buf, size_t len);
+/* Client: send request to supervisor pid and wait for the answer (at most
+ * timeout_ms). Returns 0 and the answer (a path) in buf, or -errno with
+ * the reason in buf (the supervisor's, or the connection's). */
+int ctl_request(pid_t pid, enum ctl_request request, unsigned timeout_ms, char *buf, size_t len);
 
 /* The pids of running `oomwatch run` supervisors other than ourselves
  * (from /proc). Returns the count; fills up to max into pids. */

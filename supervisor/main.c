@@ -24,6 +24,8 @@ static const char usage_text[] =
         "  dump [--baseline] [SUPERVISOR-PID]  ask a running supervisor for a dump now\n"
         "  config FILE                          validate FILE; print the effective settings\n"
         "                                      and the MALLOC_CONF the target would get\n"
+        "  status [DIR|SUPERVISOR-PID]          what a supervisor is doing: target, memory,\n"
+        "                                      dumps, thresholds, last event\n"
         "\n"
         "  oomwatch COMMAND --help     options of COMMAND\n"
         "  oomwatch --version          version\n"
@@ -37,7 +39,7 @@ static const struct {
         int (*fn)(int, char **);
 } commands[] = {
         { "run", cmd_run },       { "diff", cmd_diff },     { "trend", cmd_trend },
-        { "dump", cmd_dump },     { "config", cmd_config },
+        { "dump", cmd_dump },     { "config", cmd_config }, { "status", cmd_status },
 };
 
 int main(int argc, char **argv)

@@ -23,6 +23,7 @@
 #include "bundle.h"
 #include "cgroup.h"
 #include "elfprobe.h"
+#include "events.h"
 #include "fsutil.h"
 #include "commands.h"
 #include "control.h"
@@ -48,6 +49,7 @@ enum ev_tag { EV_SIGNAL = 1, EV_INOTIFY, EV_CGROUP, EV_TIMER, EV_AGENT, EV_CONTR
 #define MAX_PENDING AC_PENDING_MAX
 #define STAT_SAMPLE_MS 100
 #define POLL_THRESHOLDS_MS 100      /* where the kernel has no threshold notification (v2) */
+#define STATUS_MIN_INTERVAL_MS 200  /* the status file is rewritten at most this often in a burst */
 
 /* why a dump was asked for, to know what to do with the answer */
 enum purpose { P_USR1, P_CLIENT, P_BASELINE, P_WARN, P_GDUMP };
@@ -84,6 +86,7 @@ struct sup {
         struct timespec died;
         struct cg_counters base;  /* counters at spawn */
         uint64_t oom_kills_seen;  /* rise seen so far in this run */
+        uint64_t oom_kills_other; /* of those, kills of processes other than the target */
         bool stopping;            /* a stop signal was forwarded: no restart */
         unsigned restarts;
         int status;               /* exit status of oomwatch so far */
@@ -117,6 +120,10 @@ struct sup {
         uint64_t poll_deadline;
         struct memsample last_stat;
         uint64_t last_stat_ms;
+
+        struct evt *evt;           /* event log and status file */
+        uint64_t status_written_ms, status_deadline;
+        char *last_bundle;
 };
 
 static void say(const struct sup *s, int level, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -155,6 +162,8 @@ static void arm_timer(struct sup *s)
                 d = s->baseline_deadline;
         if (s->poll_deadline < d)
                 d = s->poll_deadline;
+        if (s->status_deadline < d)
+                d = s->status_deadline;
         if (s->ac) {
                 uint64_t a;
                 if (ac_next_deadline(s->ac, &a) == 1 && a < d)
@@ -339,12 +348,68 @@ nomem:
         return -ENOMEM;
 }
 
+static const char *state_name(enum state st)
+{
+        switch (st) {
+        case S_RUNNING: return "running";
+        case S_VERDICT:
+        case S_ANALYZING: return "analyzing";
+        case S_RESTART_WAIT: return "restart-wait";
+        case S_DONE: return "done";
+        }
+        return "?";
+}
+
+/* Rewrite the status file; in a burst of events (a dump storm) at most
+ * every STATUS_MIN_INTERVAL_MS, with one write after the burst. */
+static void write_status(struct sup *s, bool force)
+{
+        struct evt_status st = { 0 };
+        unsigned passed[CFG_MAX_WARN_AT], n = 0;
+        uint64_t now = now_ms();
+
+        if (!s->evt)
+                return;
+        if (!force && now - s->status_written_ms < STATUS_MIN_INTERVAL_MS) {
+                if (s->status_deadline == NO_DEADLINE) {
+                        s->status_deadline = s->status_written_ms + STATUS_MIN_INTERVAL_MS;
+                        arm_timer(s);
+                }
+                return;
+        }
+        s->status_deadline = NO_DEADLINE;
+        s->status_written_ms = now;
+        for (unsigned i = 0; i < s->cfg->n_warn_at; i++)
+                if (s->warn_fired[i])
+                        passed[n++] = s->cfg->warn_at[i];
+        st.supervisor = getpid();
+        st.target = s->target_dead ? 0 : s->target;
+        st.state = state_name(s->state);
+        st.argv = s->cfg->argv;
+        st.cgroup = s->cg ? cg_path(s->cg) : NULL;
+        st.cgroup_version = s->cg ? cg_version(s->cg) : 0;
+        st.memory_limit = s->cfg->memory_limit;
+        if (s->cg && cg_usage(s->cg, &st.usage) < 0)
+                st.usage = 0;
+        st.dumps = s->win ? (unsigned)win_count(s->win) : 0;
+        st.dump_bytes = s->win ? win_bytes(s->win) : 0;
+        st.restarts = s->restarts;
+        st.thresholds_passed = passed;
+        st.n_thresholds_passed = n;
+        st.dump_dir = s->dump_dir;
+        st.last_bundle = s->last_bundle;
+        (void)evt_write_status(s->evt, &st);
+}
+
 static void window_note(void *userdata, enum win_note what, const char *name, int err)
 {
         struct sup *s = userdata;
 
-        if (what == WIN_ROTATED)
+        if (what == WIN_ROTATED) {
+                char j[512];
                 say(s, 2, "rotated out %s", name);
+                evt_emit(s->evt, "rotate", ",\"file\":%s", evt_json_str(name, j, sizeof(j)));
+        }
         else if (what == WIN_ROTATE_FAILED)
                 say(s, 0, "could not delete the old dump \"%s\": %s, ignoring", name, strerror(-err));
         else
@@ -396,6 +461,7 @@ static int start_target(struct sup *s)
         (void)cg_counters(s->cg, &s->base);
         (void)cg_reset_peak(s->cg);
         s->oom_kills_seen = 0;
+        s->oom_kills_other = 0;
         s->target_dead = false;
         memset(s->warn_fired, 0, sizeof(s->warn_fired));
         s->gdump_fired = false;
@@ -442,11 +508,23 @@ static int start_target(struct sup *s)
                         fprintf(stderr, "oomwatch: cannot start the target: %s: %s\n", spawn_stage_name(res.stage),
                                 strerror(res.err));
                 s->status = spawn_exit_status(res.stage, res.err);
+                {
+                        char j[512];
+                        evt_emit(s->evt, "exit", ",\"pid\":%d,\"verdict\":\"exec-failed\",\"status\":%d,\"error\":%s",
+                                 (int)s->target, s->status, evt_json_str(strerror(res.err), j, sizeof(j)));
+                }
         } else {
                 char lim[32];
                 s->exec_failed = false;
                 say(s, 1, "started %s (pid %d) in %s, limit %s", s->cfg->argv[0], (int)s->target, cg_path(s->cg),
                     unit_format_size(s->cfg->memory_limit, lim, sizeof(lim)));
+                {
+                        char a[2048], c[1024];
+                        evt_emit(s->evt, "start", ",\"pid\":%d,\"command\":%s,\"cgroup\":%s,\"memory_limit\":%llu,\"run\":%u",
+                                 (int)s->target, evt_json_str(s->cfg->argv[0], a, sizeof(a)),
+                                 evt_json_str(cg_path(s->cg), c, sizeof(c)),
+                                 (unsigned long long)s->cfg->memory_limit, s->restarts + 1);
+                }
                 if (s->cfg->baseline_after_ms >= 0 && s->ac)
                         s->baseline_deadline = now_ms() + (uint64_t)s->cfg->baseline_after_ms;
                 if (s->poll_thresholds)
@@ -649,20 +727,21 @@ static void on_control(struct sup *s)
 
 static void on_client(struct sup *s, int i)
 {
-        bool baseline = false;
         int r;
 
         if (i < 0 || i >= MAX_CLIENTS || s->clients[i] < 0)
                 return;
-        r = ctl_read_request(s->clients[i], &baseline);
-        if (r <= 0) {
-                if (r == 0)
+        r = ctl_read_request(s->clients[i]);
+        if (r <= 0 || r == CTL_WHERE) {
+                if (r == CTL_WHERE)
+                        (void)ctl_reply(s->clients[i], true, s->dump_dir);
+                else if (r == 0)
                         (void)ctl_reply(s->clients[i], false, "unknown request");
                 client_close(s, i);
                 return;
         }
         (void)epoll_ctl(s->ep, EPOLL_CTL_DEL, s->clients[i], NULL);
-        request(s, P_CLIENT, i, baseline);
+        request(s, P_CLIENT, i, r == CTL_DUMP_BASELINE);
 }
 
 static void check_threshold(struct sup *s, enum ev_tag tag, unsigned i);
@@ -710,6 +789,9 @@ static void check_threshold(struct sup *s, enum ev_tag tag, unsigned i)
                 if (s->warn_fired[i] || s->last_stat.usage < s->cfg->memory_limit / 100 * s->cfg->warn_at[i])
                         return;
                 s->warn_fired[i] = true;
+                evt_emit(s->evt, "threshold", ",\"percent\":%u,\"usage\":%llu", s->cfg->warn_at[i],
+                         (unsigned long long)s->last_stat.usage);
+                write_status(s, true);
                 say(s, 1, "memory at %u%% of the limit: taking a dump", s->cfg->warn_at[i]);
                 request(s, P_WARN, -1, false);
         } else {
@@ -915,7 +997,7 @@ static void decide_verdict(struct sup *s, bool final)
 
         if (s->exec_failed) {
                 s->verdict = "exec-failed";
-        } else if (WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL && s->oom_kills_seen > 0) {
+        } else if (WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL && s->oom_kills_seen > s->oom_kills_other) {
                 s->verdict = "oom-kill";
         } else if (WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL && !final) {
                 /* the kernel counts the kill just after sending it: give it a moment */
@@ -934,6 +1016,12 @@ static void decide_verdict(struct sup *s, bool final)
 
         if (strcmp(s->verdict, "oom-kill") == 0)
                 say(s, 0, "target (pid %d) was OOM-killed", (int)s->target);
+        if (strcmp(s->verdict, "oom-kill") == 0)
+                evt_emit(s->evt, "oom", ",\"pid\":%d,\"oom_kills\":%llu", (int)s->target,
+                         (unsigned long long)s->oom_kills_seen);
+        if (!s->exec_failed)
+                evt_emit(s->evt, "exit", ",\"pid\":%d,\"verdict\":\"%s\",\"status\":%d", (int)s->target,
+                         s->verdict, s->status);
         else if (strcmp(s->verdict, "signal") == 0)
                 say(s, 0, "target (pid %d) died of signal %d (%s)", (int)s->target, WTERMSIG(st),
                     strsignal(WTERMSIG(st)));
@@ -983,6 +1071,8 @@ static void after_report(struct sup *s)
         if (delay > MAX_RESTART_DELAY_MS)
                 delay = MAX_RESTART_DELAY_MS;
         s->restarts++;
+        evt_emit(s->evt, "restart", ",\"attempt\":%u,\"max\":%u,\"delay_ms\":%llu", s->restarts,
+                 s->cfg->max_restarts, (unsigned long long)delay);
         say(s, 0, "restarting in %llu ms (restart %u of %u)", (unsigned long long)delay, s->restarts,
             s->cfg->max_restarts);
         s->restart_deadline = now_ms() + delay;
@@ -1006,6 +1096,16 @@ static void analysis_done(struct sup *s, int wstatus)
         }
         if (s->verbosity >= 0)
                 bundle_print_head(&s->bundle, stderr, 24);
+        {
+                char j[4200];
+                struct timespec now;
+                clock_gettime(CLOCK_MONOTONIC, &now);
+                evt_emit(s->evt, "report", ",\"dir\":%s,\"verdict\":\"%s\",\"ms\":%ld",
+                         evt_json_str(s->bundle.dir, j, sizeof(j)), s->verdict,
+                         (long)((now.tv_sec - s->died.tv_sec) * 1000 + (now.tv_nsec - s->died.tv_nsec) / 1000000));
+                free(s->last_bundle);
+                s->last_bundle = strdup(s->bundle.dir);
+        }
         bundle_free(&s->bundle);
         s->have_bundle = false;
         after_report(s);
@@ -1087,7 +1187,10 @@ static void drain_inotify(struct sup *s)
                         if (ev->mask & (IN_CLOSE_WRITE | IN_MOVED_TO)) {
                                 int r = win_add(s->win, ev->name);
                                 if (r > 0) {
+                                        char j[512];
                                         say(s, 2, "dump %s", ev->name);
+                                        evt_emit(s->evt, "dump", ",\"file\":%s", evt_json_str(ev->name, j, sizeof(j)));
+                                        write_status(s, false);
                                         if (s->state == S_RUNNING && !s->target_dead)
                                                 sample_memory(s, false);
                                 }
@@ -1098,6 +1201,23 @@ static void drain_inotify(struct sup *s)
         }
 }
 
+/* Is the target still running (not a zombie waiting to be reaped)? */
+static bool target_alive(const struct sup *s)
+{
+        char path[64], buf[256], *p;
+        FILE *f;
+        bool alive = false;
+
+        snprintf(path, sizeof(path), "/proc/%d/stat", (int)s->target);
+        f = fopen(path, "re");
+        if (!f)
+                return false;
+        if (fgets(buf, sizeof(buf), f) && (p = strrchr(buf, ')')) && p[1] == ' ')
+                alive = p[2] != 'Z' && p[2] != 'X';
+        fclose(f);
+        return alive;
+}
+
 static void on_cgroup(struct sup *s)
 {
         struct cg_counters c;
@@ -1106,11 +1226,20 @@ static void on_cgroup(struct sup *s)
         if (cg_counters(s->cg, &c) < 0)
                 return;
         if (c.oom_kill > s->base.oom_kill + s->oom_kills_seen) {
-                s->oom_kills_seen = c.oom_kill - s->base.oom_kill;
-                say(s, 1, "the kernel OOM-killed a process in the target's cgroup (%llu so far)",
-                    (unsigned long long)s->oom_kills_seen);
+                uint64_t more = c.oom_kill - s->base.oom_kill - s->oom_kills_seen;
+                s->oom_kills_seen += more;
+                /* the target's own kill is reported with its death; while it
+                 * still runs, the victim was another process of its tree */
+                if (s->target > 0 && !s->target_dead && target_alive(s)) {
+                        s->oom_kills_other += more;
+                        evt_emit(s->evt, "oom", ",\"pid\":null,\"scope\":\"cgroup\",\"oom_kills\":%llu",
+                                 (unsigned long long)s->oom_kills_seen);
+                        say(s, 0, "the kernel OOM-killed a process in the target's cgroup, not the target "
+                                  "(%llu so far)",
+                            (unsigned long long)s->oom_kills_other);
+                }
         }
-        if (s->state == S_VERDICT && s->oom_kills_seen > 0) {
+        if (s->state == S_VERDICT && s->oom_kills_seen > s->oom_kills_other) {
                 s->verdict_deadline = NO_DEADLINE;
                 decide_verdict(s, true);
         }
@@ -1133,6 +1262,8 @@ static void on_timer(struct sup *s)
         }
         if (s->poll_deadline <= now)
                 poll_thresholds(s);
+        if (s->status_deadline <= now)
+                write_status(s, true);
         if (s->baseline_deadline <= now) {
                 s->baseline_deadline = NO_DEADLINE;
                 request(s, P_BASELINE, -1, true);
@@ -1158,7 +1289,7 @@ int supervise(struct run_opts *o)
                 .ep = -1, .sfd = -1, .ifd = -1, .tfd = -1, .dir_fd = -1,
                 .verdict_deadline = NO_DEADLINE, .restart_deadline = NO_DEADLINE,
                 .analysis_deadline = NO_DEADLINE, .baseline_deadline = NO_DEADLINE,
-                .poll_deadline = NO_DEADLINE, .status = OW_EXIT_USAGE,
+                .poll_deadline = NO_DEADLINE, .status_deadline = NO_DEADLINE, .status = OW_EXIT_USAGE,
                 .ctl_fd = -1, .gdump_fd = -1, .agent_kind_said = AC_NO_HELLO,
         };
         struct win_params wp = {
@@ -1187,6 +1318,11 @@ int supervise(struct run_opts *o)
         r = open_dump_dir(&s);
         if (r < 0)
                 goto out;
+        r = evt_open(s.cfg->events, s.dir_fd, &s.evt);
+        if (r < 0) {
+                fprintf(stderr, "oomwatch: cannot open the event log \"%s\": %s\n", s.cfg->events, strerror(-r));
+                goto out;
+        }
         r = mc_compose(s.cfg, s.prefix, &mc, &err);
         if (r < 0) {
                 fprintf(stderr, "oomwatch: %s\n", err ? err : strerror(-r));
@@ -1244,6 +1380,7 @@ int supervise(struct run_opts *o)
         if (r < 0)
                 goto out;
 
+        write_status(&s, true);
         while (s.state != S_DONE) {
                 struct epoll_event evs[8];
                 int n = epoll_wait(s.ep, evs, 8, -1);
@@ -1271,6 +1408,7 @@ int supervise(struct run_opts *o)
                 }
         }
         r = 0;
+        write_status(&s, true);
 out:
         if (s.analyzer > 0) {
                 kill(s.analyzer, SIGKILL);
@@ -1290,6 +1428,8 @@ out:
         if (s.ctl_fd >= 0)
                 close(s.ctl_fd);
         free(s.agent_path);
+        free(s.last_bundle);
+        evt_close(s.evt);
         if (s.cg) {
                 int d = cg_destroy(s.cg);
                 if (d < 0)
