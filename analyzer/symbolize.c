@@ -258,6 +258,26 @@ static int64_t intern_func(struct sym_ctx *c, const char *raw)
 
 /* ---- context --------------------------------------------------------------- */
 
+/* elfutils opens separate debug files without O_CLOEXEC: set it, and use
+ * only regular files. */
+static int find_debuginfo(Dwfl_Module *mod, void **userdata, const char *modname, Dwarf_Addr base,
+                          const char *file_name, const char *debuglink_file, GElf_Word debuglink_crc,
+                          char **debuginfo_file_name)
+{
+        int fd = dwfl_standard_find_debuginfo(mod, userdata, modname, base, file_name, debuglink_file,
+                                              debuglink_crc, debuginfo_file_name);
+        if (fd < 0)
+                return fd;
+        struct stat st;
+        if (fcntl(fd, F_SETFD, FD_CLOEXEC) < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+                close(fd);
+                free(*debuginfo_file_name);
+                *debuginfo_file_name = NULL;
+                return -1;
+        }
+        return fd;
+}
+
 int sym_ctx_new(struct au_strpool *pool, struct sym_ctx **ret)
 {
         struct sym_ctx *c = calloc(1, sizeof(*c));
@@ -266,7 +286,7 @@ int sym_ctx_new(struct au_strpool *pool, struct sym_ctx **ret)
         c->pool = pool;
         au_strpool_init(&c->paths);
         c->cb.find_elf = dwfl_build_id_find_elf;
-        c->cb.find_debuginfo = dwfl_standard_find_debuginfo;
+        c->cb.find_debuginfo = find_debuginfo;
         c->cb.section_address = dwfl_offline_section_address;
         c->cb.debuginfo_path = &c->debuginfo_path;   /* NULL: the default search */
         *ret = c;
