@@ -48,9 +48,9 @@ PKG_CONFIG=${PKG_CONFIG:-pkg-config}
 out=${FUZZ_OUT:-build/fuzz}
 crashdir=tests/fuzz/crashes
 
-san="-fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer"
-cflags="-g -O1 -std=gnu11 -Wall -Wextra $san"
-cppflags="-D_GNU_SOURCE -DOOMWATCH_VERSION=\"fuzz\" -Isupervisor -Ianalyzer"
+cflags=(-g -O1 -std=gnu11 -Wall -Wextra
+        '-fsanitize=address,undefined' -fno-sanitize-recover=undefined -fno-omit-frame-pointer)
+cppflags=(-D_GNU_SOURCE '-DOOMWATCH_VERSION="fuzz"' -Isupervisor -Ianalyzer)
 # shellcheck disable=SC2207
 pc_cflags=($($PKG_CONFIG --cflags libdw libelf libcgroup inih))
 # shellcheck disable=SC2207
@@ -74,8 +74,7 @@ compile() { # SRC -> prints the object
         local src=$1 obj=$out/obj/${1%.c}.o
         if [ ! -e "$obj.ok" ]; then
                 mkdir -p "$(dirname "$obj")"
-                # shellcheck disable=SC2086
-                $CC $cppflags "${pc_cflags[@]}" $cflags -fsanitize=fuzzer-no-link -c -o "$obj" "$src" >&2 ||
+                $CC "${cppflags[@]}" "${pc_cflags[@]}" "${cflags[@]}" -fsanitize=fuzzer-no-link -c -o "$obj" "$src" >&2 ||
                         { echo "fuzz: cannot compile $src" >&2; return 1; }
                 touch "$obj.ok"
         fi
@@ -100,8 +99,7 @@ for src in tests/fuzz/fuzz_*.c; do
                 objs+=("$o")
         done
         mkdir -p "$out"
-        # shellcheck disable=SC2086
-        $CC $cppflags "${pc_cflags[@]}" $cflags -fsanitize=fuzzer -o "$out/fuzz_$n" "$src" "${objs[@]}" "${libs[@]}" ||
+        $CC "${cppflags[@]}" "${pc_cflags[@]}" "${cflags[@]}" -fsanitize=fuzzer -o "$out/fuzz_$n" "$src" "${objs[@]}" "${libs[@]}" ||
                 { echo "fuzz: cannot build $src" >&2; exit 2; }
         names+=("$n")
 done

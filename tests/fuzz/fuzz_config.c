@@ -1,6 +1,7 @@
 /* Fuzz entry point: the configuration parser and the MALLOC_CONF composer
- * on arbitrary file contents. A file that loads must also check, compose
- * and print without a fault; a failure always comes with a message.
+ * on arbitrary file contents. A file that loads holds only values in the
+ * ranges config.h and configs/oomwatch.conf document, and must also check,
+ * compose and print without a fault; a failure always comes with a message.
  *
  * fuzz-sources: supervisor/config.c supervisor/mallconf.c supervisor/units.c
  */
@@ -15,6 +16,39 @@
 #include "mallconf.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+/* Every value a loaded file can leave in *c is one cfg_set accepts. */
+static void check_loaded(const struct ow_config *c)
+{
+        int lg = cfg_lg_prof_interval(c);
+
+        if (c->argv && !c->argv[0])
+                abort();
+        if ((unsigned)c->restart > CFG_RESTART_ALWAYS || c->restart_delay_ms > INT32_MAX ||
+            c->max_restarts > 1000000)
+                abort();
+        if ((c->memory_limit && c->memory_limit < (4ULL << 20)) || c->memory_limit > UINT64_MAX / 2 ||
+            c->swap > UINT64_MAX / 2 || c->n_warn_at > CFG_MAX_WARN_AT)
+                abort();
+        for (unsigned i = 0; i < c->n_warn_at; i++)
+                if (c->warn_at[i] < 1 || c->warn_at[i] > 99 || (i && c->warn_at[i - 1] >= c->warn_at[i]))
+                        abort();        /* not sorted, not unique or out of range */
+        if (c->lg_prof_sample > 40 || (!c->interval_auto && c->interval &&
+                                       (c->interval < (4ULL << 10) || c->interval > (1ULL << 40))))
+                abort();
+        if (lg < -1 || lg > 62 || (c->gdump == CFG_AUTO && (c->gdump_percent < 1 || c->gdump_percent > 99)))
+                abort();
+        if (c->keep < 1 || c->keep > 10000 || c->baseline_after_ms < -1 || c->baseline_after_ms > INT32_MAX ||
+            c->max_bytes < (1ULL << 20) || c->max_bytes > UINT64_MAX / 2)
+                abort();
+        if ((c->dump_dir && (!*c->dump_dir || strchr(c->dump_dir, ','))) ||
+            (c->parent && strstr(c->parent, "..")))
+                abort();
+        if ((unsigned)c->report_on > CFG_REPORT_ON_ALWAYS || c->top < 1 || c->top > 10000 ||
+            (c->formats & ~(CFG_FMT_TEXT | CFG_FMT_JSON | CFG_FMT_COLLAPSED | CFG_FMT_SVG | CFG_FMT_DOT)) ||
+            (c->formats & (CFG_FMT_TEXT | CFG_FMT_JSON)) != (CFG_FMT_TEXT | CFG_FMT_JSON))
+                abort();
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -41,6 +75,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (r == 0) {
                 if (err)
                         abort();
+                check_loaded(&c);
                 (void)cfg_check(&c, false, &err);
                 free(err);
                 err = NULL;

@@ -1,14 +1,21 @@
 /* libFuzzer entry point for the heap-profile parser: any input must give a
  * profile or an error message, never a crash, a leak or unbounded memory
  * (the caps are lowered so that a mutated input cannot ask for much).
- * The first line, as a file name, also goes through the dump-name parser.
+ * With the default caps, the full parse and hp_peek_total (the totals-only
+ * pass over a file) must agree on the verdict and the total. The first
+ * line, as a file name, also goes through the dump-name parser.
  *
  * fuzz-sources: analyzer/heap_profile.c analyzer/an_util.c
  */
+#include <fcntl.h>
+#include <math.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "heap_profile.h"
 
@@ -36,6 +43,43 @@ static void check_profile(const struct hp_profile *p, const struct hp_limits *li
                         abort();
 }
 
+/* The input as a file for hp_peek_total: one memfd, rewritten each time. */
+static const char *as_file(const uint8_t *data, size_t size)
+{
+        static char path[64];
+        static int fd = -1;
+
+        if (fd < 0) {
+                fd = memfd_create("fuzz-heap", MFD_CLOEXEC);
+                if (fd < 0)
+                        abort();
+                snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+        }
+        if (ftruncate(fd, 0) < 0 || pwrite(fd, data, size, 0) != (ssize_t)size)
+                abort();
+        return path;
+}
+
+static void check_peek_agrees(const uint8_t *data, size_t size)
+{
+        struct hp_profile *p = NULL;
+        char *err = NULL, *perr = NULL;
+        int64_t peek = -1;
+        int r = hp_parse_mem((const char *)data, size, "fuzz", NULL, &p, &err);
+        int pr = hp_peek_total(as_file(data, size), &peek, &perr);
+
+        if ((r == 0) != (pr == 0) || (pr < 0 && !perr))
+                abort();        /* one pass accepts what the other refuses */
+        if (r == 0) {
+                double t = p->total_bytes;
+                if (peek != (t >= 9.2e18 ? INT64_MAX : (int64_t)llround(t)))
+                        abort();
+                hp_profile_free(p);
+        }
+        free(err);
+        free(perr);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
         static const struct hp_limits lim = {
@@ -54,6 +98,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 abort();  /* every failure explains itself */
         }
         free(err);
+        check_peek_agrees(data, size);
 
         const uint8_t *nl = memchr(data, '\n', size);
         size_t len = nl ? (size_t)(nl - data) : size;
