@@ -1201,19 +1201,40 @@ static void drain_inotify(struct sup *s)
         }
 }
 
-/* Is the target still running (not a zombie waiting to be reaped)? */
+/* Is the target still running, and not on its way out? An OOM victim has
+ * SIGKILL pending or is already exiting (PF_EXITING) by the time the
+ * cgroup's counter rises, but it is not a zombie yet. */
 static bool target_alive(const struct sup *s)
 {
-        char path[64], buf[256], *p;
-        FILE *f;
+        char path[64], buf[512], *p;
+        unsigned long flags = 0;
         bool alive = false;
+        FILE *f;
 
         snprintf(path, sizeof(path), "/proc/%d/stat", (int)s->target);
         f = fopen(path, "re");
         if (!f)
                 return false;
-        if (fgets(buf, sizeof(buf), f) && (p = strrchr(buf, ')')) && p[1] == ' ')
+        if (fgets(buf, sizeof(buf), f) && (p = strrchr(buf, ')')) && p[1] == ' ') {
+                /* ") S ppid pgrp session tty tpgid flags" */
                 alive = p[2] != 'Z' && p[2] != 'X';
+                if (sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %lu", &flags) == 1 && (flags & 0x4 /* PF_EXITING */))
+                        alive = false;
+        }
+        fclose(f);
+        if (!alive)
+                return false;
+
+        snprintf(path, sizeof(path), "/proc/%d/status", (int)s->target);
+        f = fopen(path, "re");
+        if (!f)
+                return false;
+        while (fgets(buf, sizeof(buf), f)) {
+                unsigned long long mask;
+                if ((sscanf(buf, "ShdPnd: %llx", &mask) == 1 || sscanf(buf, "SigPnd: %llx", &mask) == 1) &&
+                    (mask & (1ULL << (SIGKILL - 1))))
+                        alive = false;
+        }
         fclose(f);
         return alive;
 }

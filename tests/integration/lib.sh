@@ -20,13 +20,16 @@
 #                          set LEAKY_STATUS (128+N for signal N); 1 on timeout
 #   stop_leaky [SIG]       send SIG (TERM), then wait_leaky; SIGKILL after the timeout
 #                          and return 1
-#   cg_make NAME LIMIT     create memory cgroup NAME under our own (cgroup v1) with
-#                          LIMIT (bytes, or K/M/G) and no swap; sets CG; removed on
-#                          exit; skips the test when that is not possible
+#   cg_make NAME LIMIT     create memory cgroup NAME under our own (v1; on v2 under
+#                          the nearest cgroup that gives its children the memory
+#                          controller: ours, or our parent's when ours has
+#                          processes) with LIMIT (bytes, or K/M/G) and no swap; sets
+#                          CG; removed on exit; skips the test when that is not possible
 #   cg_exec CG CMD...      replace this (sub)shell with CMD inside cgroup directory CG:
 #                          ( cg_exec "$CG" prog args ) &  keeps $! as the pid of prog
 #   cg_oom_kills [CG]      the oom_kill counter of CG (default $CG)
-#   cg_rm [CG]             kill what is left in CG, remove it
+#   cg_rm [CG]             kill what is left in CG (and its children), remove them
+#   cg_v2                  true when memory cgroups are cgroup v2 (unified hierarchy)
 #
 # Variables: T (per-test temp dir, removed on exit), BUILD (= $OOMWATCH_BUILD, default
 # <repo>/build), REPO, LEAKY_BIN.
@@ -151,20 +154,61 @@ stop_leaky() {
         return 1
 }
 
-# The memory controller's v1 directory of this shell (e.g. /sys/fs/cgroup/memory/x).
+# Memory cgroups are v2 when no v1 memory hierarchy is mounted and the unified
+# hierarchy at /sys/fs/cgroup offers the memory controller.
+cg_v2() {
+        [ ! -d /sys/fs/cgroup/memory ] && [ "$(stat -f -c %T /sys/fs/cgroup 2>/dev/null)" = cgroup2fs ] &&
+                grep -qw memory /sys/fs/cgroup/cgroup.controllers 2>/dev/null
+}
+
+# The memory cgroup directory of this shell: v1 /sys/fs/cgroup/memory/x;
+# v2 /sys/fs/cgroup/x from the "0::" line, when it has the memory controller.
 _cg_self_memory() {
         local path
+        if cg_v2; then
+                path=$(sed -n 's/^0:://p' /proc/self/cgroup)
+                [ -n "$path" ] && grep -qw memory "/sys/fs/cgroup${path%/}/cgroup.controllers" 2>/dev/null ||
+                        return 1
+                echo "/sys/fs/cgroup${path%/}"
+                return 0
+        fi
         path=$(awk -F: '$2 == "memory" { print $3 }' /proc/self/cgroup)
         [ -n "$path" ] && [ -d "/sys/fs/cgroup/memory$path" ] || return 1
         echo "/sys/fs/cgroup/memory${path%/}"
 }
 
+# Where this shell can create memory cgroups. v1: its own cgroup. v2 (no
+# internal processes): its own when that already gives memory to its
+# children or is the root, else its parent's when that one does.
+_cg_base() {
+        local self parent
+        self=$(_cg_self_memory) || return 1
+        cg_v2 || { echo "$self"; return 0; }
+        if grep -qw memory "$self/cgroup.subtree_control" 2>/dev/null; then
+                echo "$self"
+        elif [ "$self" = /sys/fs/cgroup ]; then
+                echo +memory > "$self/cgroup.subtree_control" 2>/dev/null || return 1
+                echo "$self"
+        else
+                parent=${self%/*}
+                grep -qw memory "$parent/cgroup.subtree_control" 2>/dev/null || return 1
+                echo "$parent"
+        fi
+}
+
 cg_make() {
         local parent
-        parent=$(_cg_self_memory) || skip "no cgroup v1 memory controller for this process"
+        parent=$(_cg_base) || skip "no memory cgroup this process can create children in"
         CG=$parent/$1
         mkdir "$CG" 2>/dev/null || skip "cannot create cgroup '$CG' (no permission?)"
         at_exit cg_rm "$CG"
+        if cg_v2; then
+                echo "$2" > "$CG/memory.max" || fail "cannot set memory limit of '$CG'"
+                if [ -e "$CG/memory.swap.max" ]; then
+                        echo 0 > "$CG/memory.swap.max" || fail "cannot forbid swap in '$CG'"
+                fi
+                return 0
+        fi
         echo "$2" > "$CG/memory.limit_in_bytes" || fail "cannot set memory limit of '$CG'"
         if [ -e "$CG/memory.memsw.limit_in_bytes" ]; then
                 echo "$2" > "$CG/memory.memsw.limit_in_bytes" ||
@@ -174,19 +218,24 @@ cg_make() {
 }
 
 cg_oom_kills() {
-        awk '$1 == "oom_kill" { print $2; found = 1 } END { exit !found }' \
-                "${1:-$CG}/memory.oom_control"
+        local cg=${1:-$CG} f=memory.oom_control
+        [ -e "$cg/$f" ] || f=memory.events
+        awk '$1 == "oom_kill" { print $2; found = 1 } END { exit !found }' "$cg/$f"
 }
 
 cg_rm() {
-        local cg=${1:-$CG} pid i
+        local cg=${1:-$CG} pid i d
         [ -d "$cg" ] || return 0
+        [ -e "$cg/cgroup.kill" ] && echo 1 > "$cg/cgroup.kill" 2>/dev/null
         for ((i = 0; i < 100; i++)); do
-                [ -s "$cg/cgroup.procs" ] || break
-                while read -r pid; do kill -KILL "$pid" 2>/dev/null; done < "$cg/cgroup.procs"
+                [ -n "$(find "$cg" -name cgroup.procs -size +0 2>/dev/null | head -n 1)" ] || break
+                cat $(find "$cg" -name cgroup.procs) 2>/dev/null |
+                        while read -r pid; do kill -KILL "$pid" 2>/dev/null; done
                 sleep 0.05
         done
         for ((i = 0; i < 100; i++)); do
+                # children first (v2 leaves a supervisor may have left behind)
+                find "$cg" -mindepth 1 -depth -type d 2>/dev/null | while read -r d; do rmdir "$d" 2>/dev/null; done
                 rmdir "$cg" 2>/dev/null && return 0
                 sleep 0.05
         done
@@ -197,20 +246,41 @@ cg_rm() {
 # ---- oomwatch run ---------------------------------------------------------------
 #   ow_start [OPTION...] -- CMD...   start `oomwatch run OPTION... -- CMD...` in the
 #                          background with dumps in $T/dumps and reports in $T/reports
-#                          (unless the options say otherwise); sets OW_PID, OW_LOG
+#                          (unless the options say otherwise); sets OW_PID, OW_LOG.
+#                          On cgroup v2 oomwatch starts in a fresh cgroup of its own
+#                          ($OW_CG, under _cg_base), as a service manager with
+#                          delegation would start it: v2 lets a cgroup with
+#                          processes give no memory controller to its children
 #   ow_start_leaky [OPTION...]       ow_start ... -- leaky-server on a free port, wait
 #                          until it listens; sets LEAKY_PORT, LEAKY_URL
 #   ow_wait                wait (up to $WAIT_TIMEOUT s) for oomwatch to exit; OW_STATUS
 #   ow_bundle              print the one bundle directory under $T/reports
-#   ow_cgroups             print oomwatch's cgroups left under our own memory cgroup
-#   assert_no_ow_cgroups   fail if any is left
+#   ow_cgroups             print the target cgroups oomwatch made under our own memory
+#                          cgroup (v2: under the test's $OW_CG cgroups)
+#   assert_no_ow_cgroups   fail if any is left (v2: or a supervisor's leaf oomwatch.*.sup)
 #   json FILE FILTER       jq -r FILTER FILE
 OW_BIN=$BUILD/oomwatch
+_ow_cgs=()
+
+# v2: a fresh cgroup for one supervisor (sets OW_CG; removed on exit)
+ow_make_cgroup() {
+        local base
+        base=$(_cg_base) || skip "no memory cgroup this process can create children in"
+        OW_CG=$base/ow-test.$$.${#_ow_cgs[@]}
+        mkdir "$OW_CG" 2>/dev/null || skip "cannot create cgroup '$OW_CG' (no permission?)"
+        _ow_cgs+=("$OW_CG")
+        at_exit cg_rm "$OW_CG"
+}
 
 ow_start() {
         [ -x "$OW_BIN" ] || fail "$OW_BIN is not built"
         OW_LOG=$T/oomwatch.log
-        "$OW_BIN" run -d "$T/dumps" -r "$T/reports" "$@" >"$T/oomwatch.out" 2>"$OW_LOG" &
+        if cg_v2; then
+                ow_make_cgroup
+                (cg_exec "$OW_CG" "$OW_BIN" run -d "$T/dumps" -r "$T/reports" "$@") >"$T/oomwatch.out" 2>"$OW_LOG" &
+        else
+                "$OW_BIN" run -d "$T/dumps" -r "$T/reports" "$@" >"$T/oomwatch.out" 2>"$OW_LOG" &
+        fi
         OW_PID=$!
         at_exit _ow_stop
 }
@@ -236,10 +306,28 @@ _ow_leaky_up() {
 
 ow_wait() {
         [ -n "${OW_PID:-}" ] || return 0
-        wait_for proc_gone "$OW_PID" || return 1
+        wait_for proc_gone "$OW_PID" || { _ow_diag >&2; return 1; }
         wait "$OW_PID"
         OW_STATUS=$?
         OW_PID=
+}
+
+# What oomwatch and its target are doing, for a test that timed out.
+_ow_diag() {
+        local cg p t
+        echo "--- oomwatch $OW_PID still running; last lines of its log:"
+        grep -v '"GET ' "$OW_LOG" 2>/dev/null | tail -n 8
+        echo "--- oomwatch: $(awk '{ print "state", $3 }' "/proc/$OW_PID/stat" 2>/dev/null) wchan $(cat "/proc/$OW_PID/wchan" 2>/dev/null)"
+        for cg in $(ow_cgroups); do
+                echo "--- $cg: usage $(cat "$cg/memory.usage_in_bytes" 2>/dev/null)," \
+                        "$(tr '\n' ' ' < "$cg/memory.oom_control" 2>/dev/null)"
+                while read -r p; do
+                        for t in /proc/"$p"/task/*; do
+                                echo "    task ${t##*/} $(cat "$t/comm" 2>/dev/null)" \
+                                        "state $(awk '{ print $3 }' "$t/stat" 2>/dev/null) wchan $(cat "$t/wchan" 2>/dev/null)"
+                        done
+                done < "$cg/cgroup.procs"
+        done
 }
 
 ow_bundle() {
@@ -250,15 +338,25 @@ ow_bundle() {
         echo "$d"
 }
 
+_ow_parents() {
+        if cg_v2; then
+                [ ${#_ow_cgs[@]} = 0 ] || printf '%s\n' "${_ow_cgs[@]}"
+        else
+                _cg_self_memory || true
+        fi
+}
+
 ow_cgroups() {
         local parent
-        parent=$(_cg_self_memory) || return 0
-        find "$parent" -mindepth 1 -maxdepth 1 -type d -name 'oomwatch.*' 2>/dev/null
+        _ow_parents | while read -r parent; do
+                find "$parent" -mindepth 1 -maxdepth 1 -type d -name 'oomwatch.*' ! -name '*.sup' 2>/dev/null
+        done
 }
 
 assert_no_ow_cgroups() {
         local left
-        left=$(ow_cgroups)
+        left=$(ow_cgroups; _ow_parents | while read -r parent; do
+                find "$parent" -mindepth 1 -maxdepth 1 -type d -name 'oomwatch.*.sup' 2>/dev/null; done)
         [ -z "$left" ] || fail "cgroups left behind: $left"
 }
 
