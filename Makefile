@@ -5,6 +5,7 @@
 #   make install    PREFIX=/usr/local DESTDIR=
 #   make SANITIZE=1 ...   ASan+UBSan build in build/san (oomwatch and unit tests)
 #   make fuzz       libFuzzer targets (clang), each run FUZZ_SECONDS
+#   make test-v2    integration tests on a cgroup v2 kernel under qemu (scripts/test-v2.sh)
 VERSION    := 0.1.0
 PREFIX     ?= /usr/local
 BINDIR     ?= $(PREFIX)/bin
@@ -158,6 +159,16 @@ fuzz-replay: $(FUZZ_REPLAY)
 
 integration: all
 	@OOMWATCH_BUILD=$(CURDIR)/$(BUILD) tests/integration/run.sh
+
+# ---- cgroup v2 VM (scripts/test-v2.sh) --------------------------------------
+# Boots Debian's kernel under qemu with the unified hierarchy and runs the OOM,
+# signal, restart, PID 1 and v2-only integration tests in it against $(BUILD).
+# The kernel package and the initramfs are cached in build/v2/. Where qemu
+# cannot run, the tests are reported as skipped.
+.PHONY: test-v2
+test-v2: all
+	@OOMWATCH_BUILD=$(CURDIR)/$(BUILD) scripts/test-v2.sh
+# ---- end of cgroup v2 VM ----------------------------------------------------
 
 FUZZ_SECONDS ?= 60
 fuzz:

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <dirent.h>
 #include <libcgroup.h>
 #include <linux/magic.h>
 #include <poll.h>
@@ -29,7 +30,13 @@ struct cg {
         int event_fd;     /* v1 eventfd / v2 inotify */
         int oom_ctl_fd;   /* v1: memory.oom_control kept open for the registration */
         int usage_fd;     /* v1: memory.usage_in_bytes for thresholds */
+        int peak_fd;      /* v2: memory.peak; a reset applies to reads through this fd */
         bool created;
+        bool own_parent;  /* parent is the supervisor's own cgroup (not configured) */
+        /* v2, no-internal-processes rule: the supervisor moved itself into
+         * the leaf <parent>/oomwatch.<pid>.sup to enable +memory in parent */
+        char *leaf;       /* absolute directory of that leaf, or NULL */
+        bool enabled_memory; /* we wrote +memory to parent's cgroup.subtree_control */
 };
 
 static int ecg_to_errno(int ecg)
@@ -145,6 +152,42 @@ static int keyed_field(const char *text, const char *key, uint64_t *ret)
         return -ENOENT;
 }
 
+/* v2: our cgroup is the "0::" line of /proc/self/cgroup (libcgroup 2.0
+ * looks for a controller name there, which the unified line has not). */
+static int v2_own_cgroup(char **ret)
+{
+        char *buf = malloc(8192), *p;
+        int fd, r = 0;
+        ssize_t n;
+
+        if (!buf)
+                return -ENOMEM;
+        fd = open("/proc/self/cgroup", O_RDONLY | O_CLOEXEC);
+        if (fd < 0) {
+                r = -errno;
+                goto out;
+        }
+        n = read(fd, buf, 8191);
+        if (n < 0)
+                r = -errno;
+        close(fd);
+        if (r < 0)
+                goto out;
+        buf[n] = '\0';
+        for (p = buf; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL) {
+                if (strncmp(p, "0::/", 4) == 0) {
+                        size_t len = strcspn(p + 3, "\n");
+                        *ret = strndup(p + 3, len);
+                        r = *ret ? 0 : -ENOMEM;
+                        goto out;
+                }
+        }
+        r = -ENOENT;
+out:
+        free(buf);
+        return r;
+}
+
 int cg_open(const char *parent, struct cg **ret, char **ret_err)
 {
         struct cg *c;
@@ -155,7 +198,7 @@ int cg_open(const char *parent, struct cg **ret, char **ret_err)
         c = calloc(1, sizeof(*c));
         if (!c)
                 return -ENOMEM;
-        c->dir_fd = c->procs_fd = c->event_fd = c->oom_ctl_fd = c->usage_fd = -1;
+        c->dir_fd = c->procs_fd = c->event_fd = c->oom_ctl_fd = c->usage_fd = c->peak_fd = -1;
 
         r = ecg_to_errno(cgroup_init());
         if (r < 0) {
@@ -182,7 +225,11 @@ int cg_open(const char *parent, struct cg **ret, char **ret_err)
                                 c->parent = NULL;
                 }
         } else {
-                r = ecg_to_errno(cgroup_get_current_controller_path(getpid(), "memory", &cur));
+                c->own_parent = true;
+                if (c->version == 2)
+                        r = v2_own_cgroup(&cur);
+                else
+                        r = ecg_to_errno(cgroup_get_current_controller_path(getpid(), "memory", &cur));
                 if (r < 0) {
                         set_err(ret_err, r, "cannot find oomwatch's own memory cgroup: %s", strerror(-r));
                         goto fail;
@@ -267,6 +314,234 @@ static int setup_events(struct cg *c)
         return 0;
 }
 
+/* ---- v2 delegation: the no-internal-processes rule ------------------------
+ *
+ * On v2 a cgroup other than the root gives its children a controller only
+ * through its cgroup.subtree_control, and the kernel refuses "+memory" there
+ * (EBUSY) while the cgroup has processes of its own. oomwatch started by a
+ * service manager with Delegate=yes, or as a container's PID 1, is such a
+ * process in its own cgroup P. When it is the only one, it moves itself into
+ * the leaf P/oomwatch.<pid>.sup, enables +memory in P and creates the
+ * target's cgroup P/oomwatch.<pid> next to the leaf. When P has other
+ * processes, moving them is not ours to do: that is a delegation error.
+ *
+ * At exit (cg_destroy), once the target's cgroup is gone, the supervisor
+ * restores P: it takes +memory back out of P's cgroup.subtree_control (a
+ * cgroup with a controller in subtree_control cannot take processes, so
+ * this must come first), moves itself back into P and removes the leaf.
+ * P has no other processes then: the kernel let none join while +memory
+ * was enabled. When P has other children by then (created by others while
+ * we ran, which may rely on the memory controller), or a step fails,
+ * the supervisor stays in the leaf and leaves it in place; it is empty
+ * once the supervisor has exited, and whoever removes P removes it too. */
+
+static char *parent_dir(const struct cg *c)
+{
+        char *p = NULL;
+
+        if (asprintf(&p, "%s%s", c->mount, strcmp(c->parent, "/") == 0 ? "" : c->parent) < 0)
+                return NULL;
+        return p;
+}
+
+static int write_at(const char *dir, const char *name, const char *value)
+{
+        int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), r;
+
+        if (dfd < 0)
+                return -errno;
+        r = write_file(dfd, name, value);
+        close(dfd);
+        return r;
+}
+
+/* 1 when the space-separated list in dir/name holds word, 0 when not. */
+static int list_has(const char *dir, const char *name, const char *word)
+{
+        char buf[1024];
+        int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), r;
+        size_t wl = strlen(word);
+
+        if (dfd < 0)
+                return -errno;
+        r = read_file(dfd, name, buf, sizeof(buf));
+        close(dfd);
+        if (r < 0)
+                return r;
+        for (char *p = buf; *p; p += strcspn(p, " \n"), p += strspn(p, " \n"))
+                if (strncmp(p, word, wl) == 0 && (p[wl] == '\0' || p[wl] == ' ' || p[wl] == '\n'))
+                        return 1;
+        return 0;
+}
+
+/* Processes in dir: the count, and whether we are the only one. */
+static int procs_in(const char *dir, bool *ret_only_self)
+{
+        char *p = NULL;
+        FILE *f;
+        long pid;
+        int n = 0, fd;
+        bool others = false;
+
+        if (asprintf(&p, "%s/cgroup.procs", dir) < 0)
+                return -ENOMEM;
+        fd = open(p, O_RDONLY | O_CLOEXEC);
+        free(p);
+        if (fd < 0)
+                return -errno;
+        f = fdopen(fd, "r");
+        if (!f) {
+                close(fd);
+                return -ENOMEM;
+        }
+        while (n < 1000000 && fscanf(f, "%ld", &pid) == 1) {
+                n++;
+                if (pid != (long)getpid())
+                        others = true;
+        }
+        fclose(f);
+        *ret_only_self = n > 0 && !others;
+        return n;
+}
+
+static int move_self(const char *dir)
+{
+        char v[24];
+
+        snprintf(v, sizeof(v), "%d", (int)getpid());
+        return write_at(dir, "cgroup.procs", v);
+}
+
+static int v2_delegation_error(char **ret_err, int r, const char *pdir)
+{
+        if (r == -EACCES || r == -EPERM)
+                return set_err(ret_err, r,
+                               "cannot enable the memory controller in \"%s/cgroup.subtree_control\": %s "
+                               "(is this cgroup delegated to oomwatch's user?)",
+                               pdir, strerror(-r));
+        if (r == -ENOENT)
+                return set_err(ret_err, r, "the parent cgroup \"%s\" does not exist", pdir);
+        return set_err(ret_err, r, "cannot enable the memory controller in \"%s/cgroup.subtree_control\": %s",
+                       pdir, strerror(-r));
+}
+
+/* Make sure the memory controller reaches the parent's children. */
+static int v2_delegate(struct cg *c, char **ret_err)
+{
+        char *pdir = parent_dir(c), *leaf = NULL;
+        bool only_self = false;
+        int r, n;
+
+        if (!pdir)
+                return -ENOMEM;
+        r = list_has(pdir, "cgroup.controllers", "memory");
+        if (r < 0) {
+                v2_delegation_error(ret_err, r, pdir);
+                goto out;
+        }
+        if (r == 0) {
+                r = set_err(ret_err, -EOPNOTSUPP,
+                            "the memory controller is not available in \"%s\": its parent does not enable it in "
+                            "cgroup.subtree_control (the cgroup tree must delegate memory to oomwatch, e.g. "
+                            "systemd's Delegate=yes)",
+                            pdir);
+                goto out;
+        }
+        r = list_has(pdir, "cgroup.subtree_control", "memory");
+        if (r != 0) {
+                if (r < 0)
+                        v2_delegation_error(ret_err, r, pdir);
+                goto out;
+        }
+        r = write_at(pdir, "cgroup.subtree_control", "+memory");
+        if (r == 0) {
+                c->enabled_memory = true;
+                goto out;
+        }
+        if (r != -EBUSY) {
+                v2_delegation_error(ret_err, r, pdir);
+                goto out;
+        }
+        /* EBUSY: the parent has processes of its own */
+        n = procs_in(pdir, &only_self);
+        if (n < 0 || !only_self || !c->own_parent) {
+                r = set_err(ret_err, -EBUSY,
+                            "the cgroup \"%s\" has processes %s, and cgroup v2 gives the memory controller to "
+                            "the children of a cgroup only when it has none: start oomwatch in a cgroup of its "
+                            "own (e.g. systemd-run --scope -p Delegate=yes), or set cgroup.parent to a cgroup "
+                            "without processes",
+                            pdir, c->own_parent ? "other than oomwatch" : "of its own");
+                goto out;
+        }
+        if (asprintf(&leaf, "%s/oomwatch.%d.sup", pdir, (int)getpid()) < 0) {
+                r = -ENOMEM;
+                goto out;
+        }
+        if (mkdir(leaf, 0755) < 0 && errno != EEXIST) {
+                r = -errno;
+                set_err(ret_err, r, "cannot create the supervisor's leaf cgroup \"%s\": %s", leaf, strerror(-r));
+                goto out;
+        }
+        r = move_self(leaf);
+        if (r < 0) {
+                set_err(ret_err, r, "cannot move oomwatch into its leaf cgroup \"%s\": %s", leaf, strerror(-r));
+                (void)rmdir(leaf);
+                goto out;
+        }
+        r = write_at(pdir, "cgroup.subtree_control", "+memory");
+        if (r < 0) {
+                /* back where we were: nothing was enabled, so the parent takes us */
+                (void)move_self(pdir);
+                (void)rmdir(leaf);
+                if (r == -EBUSY)
+                        set_err(ret_err, r,
+                                "cannot enable the memory controller in \"%s\": another process joined it", pdir);
+                else
+                        v2_delegation_error(ret_err, r, pdir);
+                goto out;
+        }
+        c->enabled_memory = true;
+        c->leaf = leaf;
+        leaf = NULL;
+out:
+        free(leaf);
+        free(pdir);
+        return r < 0 ? r : 0;
+}
+
+/* true when dir has a child directory other than skip (a basename) */
+static bool has_other_children(const char *dir, const char *skip)
+{
+        DIR *d = opendir(dir);
+        struct dirent *e;
+        bool found = false;
+
+        if (!d)
+                return true;
+        while (!found && (e = readdir(d))) {
+                if (e->d_type == DT_DIR && strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0 &&
+                    strcmp(e->d_name, skip) != 0)
+                        found = true;
+        }
+        closedir(d);
+        return found;
+}
+
+/* Undo v2_delegate's move (see above); best effort. */
+static void v2_leave_leaf(struct cg *c)
+{
+        char *pdir = parent_dir(c);
+        const char *base = strrchr(c->leaf, '/') + 1;
+
+        if (pdir && c->enabled_memory && !has_other_children(pdir, base) &&
+            write_at(pdir, "cgroup.subtree_control", "-memory") == 0) {
+                c->enabled_memory = false;
+                if (move_self(pdir) == 0)
+                        (void)rmdir(c->leaf);
+        }
+        free(pdir);
+}
+
 int cg_create(struct cg *c, uint64_t limit, uint64_t swap, char **ret_err)
 {
         struct cgroup *g = NULL;
@@ -276,6 +551,12 @@ int cg_create(struct cg *c, uint64_t limit, uint64_t swap, char **ret_err)
         if (asprintf(&c->rel, "%s/oomwatch.%d", strcmp(c->parent, "/") == 0 ? "" : c->parent, (int)getpid()) < 0 ||
             asprintf(&c->path, "%s%s", c->mount, c->rel) < 0)
                 return -ENOMEM;
+
+        if (c->version == 2) {
+                r = v2_delegate(c, ret_err);
+                if (r < 0)
+                        return r;
+        }
 
         g = cgroup_new_cgroup(c->rel);
         if (!g)
@@ -351,6 +632,13 @@ int cg_create(struct cg *c, uint64_t limit, uint64_t swap, char **ret_err)
                 }
         }
 
+        if (c->version == 2) {
+                /* absent before Linux 5.19; writable (per-fd reset) since 6.12 */
+                c->peak_fd = openat(c->dir_fd, "memory.peak", O_RDWR | O_CLOEXEC);
+                if (c->peak_fd < 0)
+                        c->peak_fd = openat(c->dir_fd, "memory.peak", O_RDONLY | O_CLOEXEC);
+        }
+
         c->procs_fd = openat(c->dir_fd, "cgroup.procs", O_WRONLY | O_CLOEXEC);
         if (c->procs_fd < 0) {
                 r = -errno;
@@ -424,16 +712,37 @@ int cg_usage(const struct cg *c, uint64_t *ret)
 
 int cg_peak(const struct cg *c, uint64_t *ret)
 {
-        int r = read_u64_file(c, c->version == 1 ? "memory.max_usage_in_bytes" : "memory.peak", ret);
+        char buf[64];
+        ssize_t n;
+        int r;
 
-        return r == -ENOENT ? -ENODATA : r;
+        if (c->version == 1) {
+                r = read_u64_file(c, "memory.max_usage_in_bytes", ret);
+                return r == -ENOENT ? -ENODATA : r;
+        }
+        if (c->peak_fd < 0)
+                return -ENODATA;
+        n = pread(c->peak_fd, buf, sizeof(buf) - 1, 0);
+        if (n < 0)
+                return -errno;
+        buf[n] = '\0';
+        return parse_u64(buf, ret);
 }
 
 int cg_reset_peak(struct cg *c)
 {
-        int r = write_file(c->dir_fd, c->version == 1 ? "memory.max_usage_in_bytes" : "memory.peak",
-                           c->version == 1 ? "0" : "reset");
-        return r == -ENOENT ? 0 : r;
+        int r;
+
+        if (c->version == 1) {
+                r = write_file(c->dir_fd, "memory.max_usage_in_bytes", "0");
+                return r == -ENOENT ? 0 : r;
+        }
+        if (c->peak_fd < 0)
+                return 0;
+        /* the reset applies to reads through this fd; kernels before 6.12 refuse it */
+        if (pwrite(c->peak_fd, "reset", 5, 0) < 0)
+                return errno == EINVAL || errno == EBADF || errno == EACCES || errno == EPERM ? -EOPNOTSUPP : -errno;
+        return 0;
 }
 
 int cg_stat_field(const struct cg *c, const char *name, uint64_t *ret)
@@ -519,6 +828,8 @@ void cg_forget(struct cg *c)
         close_fd(&c->event_fd);
         close_fd(&c->oom_ctl_fd);
         close_fd(&c->usage_fd);
+        close_fd(&c->peak_fd);
+        free(c->leaf);
         free(c->mount);
         free(c->parent);
         free(c->rel);
@@ -555,6 +866,8 @@ int cg_destroy(struct cg *c)
                         poll(NULL, 0, 10);
                 }
         }
+        if (c->leaf)
+                v2_leave_leaf(c);
         cg_forget(c);
         return r;
 }

@@ -5,12 +5,18 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <limits.h>
+#include <linux/magic.h>
+#include <linux/sched.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -51,7 +57,7 @@ static _Noreturn void child_fail(int report_fd, enum spawn_stage stage, int err)
         _exit(spawn_exit_status(stage, err));
 }
 
-static _Noreturn void child(const struct spawn_params *p, int report_fd, pid_t parent)
+static _Noreturn void child(const struct spawn_params *p, int report_fd, pid_t parent, bool joined)
 {
         struct sigaction dfl = { .sa_handler = SIG_DFL };
         sigset_t none;
@@ -65,7 +71,7 @@ static _Noreturn void child(const struct spawn_params *p, int report_fd, pid_t p
         /* own process group: a terminal's ^C reaches oomwatch only, which forwards it once */
         (void)setpgid(0, 0);
 
-        if (p->cgroup_procs_fd >= 0) {
+        if (p->cgroup_procs_fd >= 0 && !joined) {
                 ssize_t n;
                 do
                         n = write(p->cgroup_procs_fd, "0", 1);
@@ -108,16 +114,77 @@ static _Noreturn void child(const struct spawn_params *p, int report_fd, pid_t p
         child_fail(report_fd, SPAWN_EXEC, errno);
 }
 
+/* The cgroup v2 directory whose cgroup.procs procs_fd is, as an O_PATH fd
+ * for CLONE_INTO_CGROUP; -errno on v1 or when /proc cannot tell. */
+static int cgroup2_dir_of(int procs_fd)
+{
+        char link[64], path[PATH_MAX];
+        struct statfs sfs;
+        ssize_t n;
+        char *slash;
+        int fd;
+
+        if (fstatfs(procs_fd, &sfs) < 0)
+                return -errno;
+        if (sfs.f_type != CGROUP2_SUPER_MAGIC)
+                return -EOPNOTSUPP;
+        snprintf(link, sizeof(link), "/proc/self/fd/%d", procs_fd);
+        n = readlink(link, path, sizeof(path) - 1);
+        if (n < 0)
+                return -errno;
+        path[n] = '\0';
+        slash = strrchr(path, '/');
+        if (!slash || strcmp(slash, "/cgroup.procs") != 0)
+                return -EINVAL;
+        *slash = '\0';
+        fd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        return fd < 0 ? -errno : fd;
+}
+
+/* fork, straight into the target's cgroup where the kernel can (v2,
+ * clone3 with CLONE_INTO_CGROUP, Linux 5.7): the child never runs a
+ * moment outside its limit. Anything else (ENOSYS, a seccomp filter's
+ * EPERM, v1) falls back to fork(); the child then joins by writing "0"
+ * to cgroup.procs. *ret_joined says which happened. */
+static pid_t fork_into_cgroup(int procs_fd, bool *ret_joined)
+{
+        *ret_joined = false;
+#if defined(SYS_clone3) && defined(CLONE_INTO_CGROUP)
+        if (procs_fd >= 0) {
+                int dfd = cgroup2_dir_of(procs_fd);
+                if (dfd >= 0) {
+                        struct clone_args a = {
+                                .flags = CLONE_INTO_CGROUP,
+                                .exit_signal = SIGCHLD,
+                                .cgroup = (uint64_t)dfd,
+                        };
+                        long pid = syscall(SYS_clone3, &a, sizeof(a));
+                        int e = errno;
+                        close(dfd);
+                        if (pid >= 0) {
+                                *ret_joined = true;
+                                return (pid_t)pid;
+                        }
+                        errno = e;
+                }
+        }
+#else
+        (void)procs_fd;
+#endif
+        return fork();
+}
+
 int spawn_target(const struct spawn_params *p, struct spawn_result *ret)
 {
         struct child_report rep;
         int fds[2];
         pid_t parent = getpid(), pid;
+        bool joined;
         ssize_t n;
 
         if (pipe2(fds, O_CLOEXEC) < 0)
                 return -errno;
-        pid = fork();
+        pid = fork_into_cgroup(p->cgroup_procs_fd, &joined);
         if (pid < 0) {
                 int e = errno;
                 close(fds[0]);
@@ -126,7 +193,7 @@ int spawn_target(const struct spawn_params *p, struct spawn_result *ret)
         }
         if (pid == 0) {
                 close(fds[0]);
-                child(p, fds[1], parent);
+                child(p, fds[1], parent, joined);
         }
         close(fds[1]);
         do

@@ -1,9 +1,10 @@
 #!/bin/bash
 # run.sh — run the integration tests: every tests/integration/t_*.sh, sorted.
 #
-#   tests/integration/run.sh [PATTERN]
+#   tests/integration/run.sh [PATTERN...]
 #
-# PATTERN (a substring or shell glob) keeps only tests whose name matches.
+# PATTERN (a substring or shell glob) keeps only tests whose name matches
+# one of them.
 # Each test runs as its own bash process under timeout(1) ($TEST_TIMEOUT s,
 # default 120) with OOMWATCH_BUILD set (default <repo>/build). Its exit status
 # decides: 0 pass, 77 skip, anything else fail. The output of a failed test is
@@ -17,7 +18,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
 export OOMWATCH_BUILD=${OOMWATCH_BUILD:-$repo/build}
 timeout_s=${TEST_TIMEOUT:-120}
-pattern=${1:-}
+patterns=("$@")
 
 out=$(mktemp "${TMPDIR:-/tmp}/oomwatch-run.XXXXXX") || exit 1
 trap 'rm -f "$out"' EXIT
@@ -26,7 +27,14 @@ passed=0 failed=0 skipped=0
 for t in "$here"/t_*.sh; do
         [ -e "$t" ] || continue
         name=$(basename "$t" .sh)
-        [[ -z $pattern || $name == *$pattern* ]] || continue
+        if [ ${#patterns[@]} -gt 0 ]; then
+                keep=0
+                for p in "${patterns[@]}"; do
+                        # shellcheck disable=SC2053
+                        [[ $name == *$p* ]] && keep=1
+                done
+                [ "$keep" = 1 ] || continue
+        fi
 
         # Output goes to a file, not a pipe: a stray background process must
         # not be able to hold the runner up.
