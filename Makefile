@@ -181,6 +181,21 @@ demo: deps
 bench: all
 	@scripts/bench.sh
 
+# ---- browser test (issue 9) ------------------------------------------------
+# make test-browser: the flame graph of a real incident in headless Chromium
+# (tests/browser/). Installs Chromium and zlib1g-dev first
+# (scripts/install-browser.sh); they are not part of the default deps.
+# The test prints what it checks; the screenshot is left in $(BUILD)/test-browser/flamegraph.png.
+.PHONY: test-browser
+test-browser: deps
+	@scripts/install-browser.sh
+	@$(MAKE) --no-print-directory all
+	@OOMWATCH_BUILD=$(CURDIR)/$(BUILD) timeout -k 5 300 bash tests/browser/t_flamegraph.sh; rc=$$?; \
+	  case $$rc in 0) echo "PASS t_flamegraph"; echo "1 passed, 0 failed, 0 skipped" ;; \
+	  77) echo "SKIP t_flamegraph"; echo "0 passed, 0 failed, 1 skipped" ;; \
+	  *) echo "FAIL t_flamegraph (exit $$rc)"; echo "0 passed, 1 failed, 0 skipped"; exit 1 ;; esac
+# ---- end of browser test ---------------------------------------------------
+
 # ---- install ---------------------------------------------------------------
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR)/oomwatch $(DESTDIR)$(SYSCONFDIR)/oomwatch
