@@ -29,17 +29,26 @@ kill_run() {
         wait "$ow"
         echo $? > "$T/kill.$i"
 }
-for ((i = 1; i <= kills; i++)); do
-        kill_run "$i" &
-        ((i % 4 == 0)) && wait
-done
-wait
-bad=$(cat "$T"/kill.[0-9]* | grep -vc '^137$')
-n=$(find "$T/kill-reports" -name incident.json | wc -l)
-oom=$(cat "$T"/kill-reports/*/incident.json | jq -r .verdict | grep -c '^oom-kill$')
-sig=$(cat "$T"/kill-reports/*/incident.json | jq -r .verdict | grep -c '^signal$')
+# RUN-FUNCTION COUNT WIDTH NAME: COUNT runs, WIDTH at a time; then sets bad
+# (runs with a status other than 137, from $T/NAME.*), n (bundles in
+# $T/NAME-reports), oom and sig (their verdicts oom-kill and signal)
+batches() {
+        local fn=$1 count=$2 width=$3 name=$4 i verdicts
+        for ((i = 1; i <= count; i++)); do
+                "$fn" "$i" &
+                ((i % width == 0)) && wait
+        done
+        wait
+        bad=$(cat "$T/$name".[0-9]* | grep -vc '^137$')
+        [ "$bad" = 0 ] || echo "statuses: $(sort "$T/$name".[0-9]* | uniq -c | tr '\n' ' ')"
+        n=$(find "$T/$name-reports" -name incident.json | wc -l)
+        verdicts=$(cat "$T/$name"-reports/*/incident.json | jq -r .verdict)
+        oom=$(grep -c '^oom-kill$' <<<"$verdicts")
+        sig=$(grep -c '^signal$' <<<"$verdicts")
+}
+batches kill_run "$kills" 4 kill
 echo "external kill -9: $kills runs, $n bundles, $sig verdicts 'signal', $oom verdicts 'oom-kill'"
-assert_eq "$bad" 0 "runs with a status other than 137 ($(sort "$T"/kill.[0-9]* | uniq -c | tr '\n' ' '))"
+assert_eq "$bad" 0 "runs with a status other than 137"
 assert_eq "$n" "$kills" "bundles"
 assert_eq "$oom" 0 "oom-kill verdicts for external kill -9"
 assert_eq "$sig" "$kills" "signal verdicts"
@@ -50,16 +59,9 @@ oom_run() {
         "$OW_BIN" run -q -m 16M -d "$T/dumps.o$1" -r "$T/oom-reports" -- "$T/glibc_leak" 2>>"$T/oom.log"
         echo $? > "$T/oom.$1"
 }
-for ((i = 1; i <= ooms; i++)); do
-        oom_run "$i" &
-        ((i % 2 == 0)) && wait
-done
-wait
-bad=$(cat "$T"/oom.[0-9]* | grep -vc '^137$')
-n=$(find "$T/oom-reports" -name incident.json | wc -l)
-oom=$(cat "$T"/oom-reports/*/incident.json | jq -r .verdict | grep -c '^oom-kill$')
+batches oom_run "$ooms" 2 oom
 echo "real OOM kills: $ooms runs, $n bundles, $oom verdicts 'oom-kill'"
-assert_eq "$bad" 0 "runs with a status other than 137 ($(sort "$T"/oom.[0-9]* | uniq -c | tr '\n' ' '))"
+assert_eq "$bad" 0 "runs with a status other than 137"
 assert_eq "$n" "$ooms" "bundles"
 assert_eq "$oom" "$ooms" "oom-kill verdicts"
 assert_no_ow_cgroups
