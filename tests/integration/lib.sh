@@ -224,13 +224,14 @@ cg_oom_kills() {
 }
 
 cg_rm() {
-        local cg=${1:-$CG} pid i d
+        local cg=${1:-$CG} pid pids i d
         [ -d "$cg" ] || return 0
         [ -e "$cg/cgroup.kill" ] && echo 1 > "$cg/cgroup.kill" 2>/dev/null
         for ((i = 0; i < 100; i++)); do
-                [ -n "$(find "$cg" -name cgroup.procs -size +0 2>/dev/null | head -n 1)" ] || break
-                cat $(find "$cg" -name cgroup.procs) 2>/dev/null |
-                        while read -r pid; do kill -KILL "$pid" 2>/dev/null; done
+                # cgroupfs files have no size: read them
+                pids=$(find "$cg" -name cgroup.procs -exec cat {} + 2>/dev/null)
+                [ -n "$pids" ] || break
+                for pid in $pids; do kill -KILL "$pid" 2>/dev/null; done
                 sleep 0.05
         done
         for ((i = 0; i < 100; i++)); do

@@ -1,0 +1,72 @@
+#!/bin/bash
+# oomwatch as a container's entrypoint: PID 1 of a new PID namespace
+# (unshare --pid --fork --mount-proc), alone in its cgroup as a container's
+# init is (v2: the namespace's first process joins a fresh cgroup, then
+# becomes oomwatch).
+#  1. exit status: the target's exit code, 128+N for a death by signal N
+#  2. orphans the target leaves are reaped: no zombie in the namespace
+#  3. SIGTERM from outside (docker stop) reaches the target; its status is
+#     oomwatch's and unshare's
+#  4. SIGTERM from inside the namespace (kill 1), which init without a
+#     handler would never see, reaches the target too
+. "$(dirname "$0")/lib.sh"
+
+command -v unshare >/dev/null || skip "no unshare(1)"
+unshare --pid --fork --mount-proc true 2>/dev/null || skip "unshare --pid --fork --mount-proc is not permitted here"
+[ -x "$OW_BIN" ] || fail "$OW_BIN is not built"
+
+# pid1 NAME CMD...: run `oomwatch run -- CMD...` as PID 1 in the background;
+# sets UN (unshare's pid); stdout in $T/NAME.out, stderr in $T/NAME.log
+pid1() {
+        local name=$1 join=""
+        shift
+        if cg_v2; then
+                ow_make_cgroup
+                join="echo 0 > '$OW_CG/cgroup.procs' && "
+        fi
+        unshare --pid --fork --mount-proc sh -c "${join}exec \"\$@\"" sh \
+                "$OW_BIN" run -m 256M -d "$T/dumps" -r "$T/reports" -- "$@" >"$T/$name.out" 2>"$T/$name.log" &
+        UN=$!
+        at_exit "kill -KILL $UN 2>/dev/null"
+}
+# oomwatch's pid outside the namespace
+ow_pid() { pgrep -P "$UN" -x oomwatch; }
+un_wait() { # NAME: wait for unshare, set ST
+        WAIT_TIMEOUT=20 wait_for proc_gone "$UN" || fail "$1: oomwatch as PID 1 did not exit: $(cat "$T/$1.log")"
+        wait "$UN"
+        ST=$?
+}
+
+# 1 ---------------------------------------------------------------------------
+pid1 exit7 sh -c 'echo "pid $$"; exit 7'
+un_wait exit7
+assert_eq "$ST" 7 "status of a target exiting 7"
+grep -q '^pid 2$' "$T/exit7.out" || fail "the target was not PID 2: $(cat "$T/exit7.out" "$T/exit7.log")"
+
+pid1 sig sh -c 'kill -USR2 $$'
+un_wait sig
+assert_eq "$ST" $((128 + 12)) "status of a target dead of SIGUSR2"
+
+# 2 and 3 ---------------------------------------------------------------------
+script='trap "echo got TERM; exit 42" TERM
+for i in $(seq 20); do (sleep 0.3 &); done
+sleep 1.5
+z=0; for s in /proc/[0-9]*/stat; do read -r l <"$s" 2>/dev/null || continue; l=${l##*) }; [ "${l%% *}" = Z ] && z=$((z + 1)); done
+echo "zombies $z"
+while :; do sleep 0.1; done'
+pid1 term sh -c "$script"
+wait_for grep -qs '^zombies' "$T/term.out" || fail "the target did not count zombies: $(cat "$T/term.log")"
+assert_eq "$(awk '$1 == "zombies" { print $2 }' "$T/term.out")" 0 "zombies in the namespace after the orphans exited"
+ow=$(ow_pid) || fail "no oomwatch under unshare"
+kill -TERM "$ow"
+un_wait term
+grep -q 'got TERM' "$T/term.out" || fail "the target did not get SIGTERM: $(cat "$T/term.out" "$T/term.log")"
+assert_eq "$ST" 42 "status after SIGTERM from outside"
+
+# 4 ---------------------------------------------------------------------------
+pid1 inside sh -c 'trap "echo got TERM; exit 43" TERM; kill -TERM 1; while :; do sleep 0.1; done'
+un_wait inside
+grep -q 'got TERM' "$T/inside.out" || fail "kill 1 inside the namespace did not reach the target: $(cat "$T/inside.log")"
+assert_eq "$ST" 43 "status after kill -TERM 1 inside the namespace"
+
+assert_no_ow_cgroups
