@@ -1,0 +1,37 @@
+#!/bin/bash
+# Promise 12: a dump is used only if it parses. While leaky-server leaks,
+# three regular files named as its newest dumps are renamed into the dump
+# dir (IN_MOVED_TO): an empty one, one of garbage after a valid header
+# line, and a real dump of it cut in half. After the OOM kill the bundle's
+# diff uses none of them (its "new" is a real dump), still names the leak,
+# and oomwatch exits 137 without crashing.
+. "$(dirname "$0")/lib.sh"
+
+mkdir -p "$T/staging"
+ow_start_leaky -m 96M -v
+pid=$(head -n 1 "$(_cg_self_memory)/oomwatch.$OW_PID/cgroup.procs")
+[ -n "$pid" ] || fail "no target pid"
+for i in $(seq 1 8); do
+        curl -s -o /dev/null --max-time 10 "$LEAKY_URL/leak?mb=4" || fail "leak request $i failed"
+done
+real=$(ls "$T/dumps" | grep "^oomwatch\.$pid\." | head -n 1)
+[ -n "$real" ] || fail "no dump of the target yet"
+: > "$T/staging/oomwatch.$pid.900000.i0.heap"
+{ echo "heap_v2/524288"; head -c 4096 /dev/urandom; } > "$T/staging/oomwatch.$pid.900001.i1.heap"
+size=$(stat -c %s "$T/dumps/$real")
+head -c $((size / 2)) "$T/dumps/$real" > "$T/staging/oomwatch.$pid.900002.i2.heap"
+for f in "$T"/staging/*; do mv "$f" "$T/dumps/"; done
+
+curl -s -o /dev/null --max-time 60 "$LEAKY_URL/oom"
+WAIT_TIMEOUT=60 ow_wait || fail "oomwatch did not exit: $(tail -n 5 "$OW_LOG")"
+assert_eq "$OW_STATUS" 137 "oomwatch exit status"
+b=$(ow_bundle)
+assert_eq "$(json "$b/incident.json" .verdict)" oom-kill "verdict"
+new=$(json "$b/incident.json" .diff.new)
+base=$(json "$b/incident.json" .diff.base)
+echo "diff: $base -> $new"
+case "$new $base" in *.9000*) fail "the diff used a bad dump: $base -> $new" ;; esac
+[ "$new" != null ] || fail "no diff in the bundle: $(head -n 20 "$b/report.txt")"
+top=$(json "$b/incident.json" '.diff.top[0].function')
+case $top in process_leak | process_oom_burst) ;; *) fail "top grower: $top" ;; esac
+assert_no_ow_cgroups
