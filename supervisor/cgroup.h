@@ -6,6 +6,16 @@
  * (default: the supervisor's own memory cgroup) and must be destroyed
  * with cg_destroy() on every exit path.
  *
+ * v2: the own cgroup is the "0::" line of /proc/self/cgroup. cg_create
+ * makes sure the parent gives its children the memory controller
+ * ("+memory" in its cgroup.subtree_control). The kernel allows that only
+ * for a cgroup without processes of its own, so when the supervisor is the
+ * only process in its own cgroup it first moves itself into the leaf
+ * "<parent>/oomwatch.<pid>.sup"; cg_destroy moves it back and removes the
+ * leaf (see cgroup.c for when the leaf stays). Another process in the
+ * parent, no permission or no memory controller there: -EBUSY, -EACCES,
+ * -EOPNOTSUPP with a message, and no cgroup for the target.
+ *
  * Functions return >= 0 on success and -errno on failure; libcgroup's
  * ECG* codes are converted here and nowhere else. Nothing is logged;
  * cg_open/cg_create describe failures through *ret_err (malloc'd, owned
@@ -34,7 +44,8 @@ int cg_version(const struct cg *c);          /* 1 or 2 */
 const char *cg_path(const struct cg *c);      /* absolute directory */
 
 /* An O_WRONLY|O_CLOEXEC fd of cgroup.procs: a forked child writes "0"
- * to it to move itself in before execve. Owned by c. */
+ * to it to move itself in before execve (on v2 spawn.c forks straight
+ * into the cgroup of this file with clone3 where the kernel can). Owned by c. */
 int cg_procs_fd(const struct cg *c);
 
 /* fd to poll (EPOLLIN) for memory events: v1 an eventfd registered for
@@ -46,7 +57,9 @@ void cg_event_drain(struct cg *c);
 int cg_counters(const struct cg *c, struct cg_counters *ret);
 
 /* Memory usage now, and the peak since cg_reset_peak() (or creation).
- * -ENODATA where the kernel keeps no peak. */
+ * -ENODATA where the kernel keeps no peak (v2 before Linux 5.19).
+ * v2 resets memory.peak only since Linux 6.12 (cg_reset_peak then
+ * returns -EOPNOTSUPP and the peak stays the one since creation). */
 int cg_usage(const struct cg *c, uint64_t *ret);
 int cg_peak(const struct cg *c, uint64_t *ret);
 int cg_reset_peak(struct cg *c);
