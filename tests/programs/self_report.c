@@ -4,6 +4,7 @@
  *                        before anything else of the program
  *   Uid:/Gid:/Groups:/SigBlk:/SigIgn: ...   the lines of /proc/self/status
  *   fd <n> <target>      each open fd (but the one reading /proc/self/fd)
+ *   agent-fd <n>         the agent's channel, when OOMWATCH_AGENT_FD is set
  *   child-cgroup <path>  the memory cgroup of a forked child, read by the child
  * With an argument, it then exits with that status. */
 #include <dirent.h>
@@ -72,6 +73,8 @@ int main(int argc, char **argv)
                 printf("fd %s %s\n", e->d_name, target);
         }
         closedir(d);
+        if (getenv("OOMWATCH_AGENT_FD"))
+                printf("agent-fd %s\n", getenv("OOMWATCH_AGENT_FD"));
         fflush(stdout);
 
         pid = fork();
