@@ -207,9 +207,11 @@ install: all
 	  for p in docs/man/*.1; do [ -e "$$p" ] && install -m 0644 "$$p" $(DESTDIR)$(MANDIR)/man1/; done; \
 	  for p in docs/man/*.5; do [ -e "$$p" ] && install -m 0644 "$$p" $(DESTDIR)$(MANDIR)/man5/; done; true; fi
 
+# the configuration in $(SYSCONFDIR)/oomwatch is the administrator's: left in place
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/oomwatch $(DESTDIR)$(BINDIR)/oomwatch-leaky-server
 	rm -rf $(DESTDIR)$(LIBDIR)/oomwatch
+	rm -f $(DESTDIR)$(MANDIR)/man1/oomwatch.1 $(DESTDIR)$(MANDIR)/man5/oomwatch.conf.5
 
 clean:
 	rm -rf build

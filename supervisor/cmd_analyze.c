@@ -19,7 +19,9 @@ static void usage_diff(FILE *f)
               "  --top N            rows in text and json output (default 20)\n"
               "  --binary PATH      executable to symbolize with, instead of the path\n"
               "                     recorded in the dump\n"
-              "  -h, --help         show this help\n", f);
+              "  -h, --help         show this help\n\n"
+              "Exit status: 0; 125 for bad usage or a dump that cannot be read or parsed\n"
+              "(the message names the file and line).\n", f);
 }
 
 static void usage_trend(FILE *f)
@@ -27,11 +29,13 @@ static void usage_trend(FILE *f)
         fputs("Usage: oomwatch trend [OPTIONS] DUMP...\n"
               "Rank functions by steady growth across dumps of one process, ordered by\n"
               "(pid, seq) from their names; a cache that fills and then stays flat is\n"
-              "not a suspect.\n\n"
+              "not a suspect. Needs at least two dumps; three or more tell a trend.\n\n"
               "  --format FORMAT    text (default), collapsed, svg, dot or json\n"
               "  --top N            rows in text and json output (default 20)\n"
               "  --binary PATH      executable to symbolize with\n"
-              "  -h, --help         show this help\n", f);
+              "  -h, --help         show this help\n\n"
+              "Exit status: 0; 125 for bad usage or a dump that cannot be read or parsed\n"
+              "(the message names the file and line).\n", f);
 }
 
 static int parse_top(const char *s, unsigned *ret)

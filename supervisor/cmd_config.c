@@ -18,7 +18,10 @@ static void usage(FILE *out)
               "\n"
               "Check FILE the way 'oomwatch run -c FILE' would, then print every setting\n"
               "with where it came from, and the MALLOC_CONF the target would get.\n"
-              "Errors are reported as FILE:LINE: message, with exit status 125.\n",
+              "\n"
+              "  -h, --help   this text\n"
+              "\n"
+              "Exit status: 0 when FILE is valid; 125 with FILE:LINE: message otherwise.\n",
               out);
 }
 

@@ -25,7 +25,7 @@ static void usage(FILE *out)
               "\n"
               "Exit status: 0 with the path on stdout; 1 when no dump could be taken (the\n"
               "reason on stderr: no agent, no jemalloc, target not running, ...);\n"
-              "125 for bad usage.\n",
+              "125 for bad usage, or when several supervisors run and none is named.\n",
               out);
 }
 

@@ -30,7 +30,8 @@ static void usage(FILE *out)
               "  --json      print the status file as it is\n"
               "  -h, --help  this text\n"
               "\n"
-              "Exit status: 0; 1 when there is no status to show; 125 for bad usage.\n",
+              "Exit status: 0; 1 when there is no status to show; 125 for bad usage, or\n"
+              "when several supervisors run and none is named.\n",
               out);
 }
 

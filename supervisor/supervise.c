@@ -196,6 +196,7 @@ static int open_dump_dir(struct sup *s)
 {
         struct stat st;
         char *slash;
+        bool created;
         int r;
 
         r = run_dump_prefix(s->cfg, &s->prefix);
@@ -206,6 +207,7 @@ static int open_dump_dir(struct sup *s)
                 return -ENOMEM;
         slash = strrchr(s->dump_dir, '/');
         *slash = '\0';
+        created = stat(s->dump_dir, &st) < 0;
         r = fs_mkdir_parents(s->dump_dir, 0700);
         if (r < 0) {
                 fprintf(stderr, "oomwatch: cannot create the dump directory \"%s\": %s\n", s->dump_dir, strerror(-r));
@@ -223,6 +225,21 @@ static int open_dump_dir(struct sup *s)
                         "refusing to use it (others could plant files oomwatch would read or delete)\n",
                         s->dump_dir);
                 return -EPERM;
+        }
+        /* a target that runs as another user writes its dumps into it */
+        if (created && (s->cfg->user || s->cfg->group)) {
+                uid_t uid;
+                gid_t gid, *groups = NULL;
+                size_t n;
+                const char *what;
+                r = spawn_resolve_ids(s->cfg->user, s->cfg->group, &uid, &gid, &groups, &n, &what);
+                free(groups);
+                if (r < 0 || fchown(s->dir_fd, uid, gid) < 0) {
+                        r = r < 0 ? r : -errno;
+                        fprintf(stderr, "oomwatch: cannot give the dump directory \"%s\" to the target's %s: %s\n",
+                                s->dump_dir, r == -ENOENT ? what : "user", strerror(-r));
+                        return r;
+                }
         }
         return 0;
 }
@@ -833,6 +850,27 @@ static void setup_thresholds(struct sup *s)
         }
 }
 
+static int self_dir_parent_lib(char **ret)
+{
+        char *self = realpath("/proc/self/exe", NULL), *slash, *p = NULL;
+        int r = -ENOENT;
+
+        if (self && (slash = strrchr(self, '/'))) {
+                *slash = '\0';
+                if ((slash = strrchr(self, '/'))) {
+                        *slash = '\0';
+                        if (asprintf(&p, "%s/lib/oomwatch/liboomwatch-agent.so", self) >= 0 && access(p, R_OK) == 0) {
+                                *ret = p;
+                                p = NULL;
+                                r = 0;
+                        }
+                }
+        }
+        free(p);
+        free(self);
+        return r;
+}
+
 static char *find_agent(void)
 {
         char *self = realpath("/proc/self/exe", NULL), *p = NULL, *slash;
@@ -846,6 +884,9 @@ static char *find_agent(void)
                         p = NULL;
                 }
         }
+        /* installed: <prefix>/bin/oomwatch and <prefix>/lib/oomwatch/ */
+        if (!p && self_dir_parent_lib(&p) < 0)
+                p = NULL;
         free(self);
         if (!p && access(OOMWATCH_LIBDIR "/oomwatch/liboomwatch-agent.so", R_OK) == 0)
                 p = strdup(OOMWATCH_LIBDIR "/oomwatch/liboomwatch-agent.so");

@@ -1,0 +1,25 @@
+#!/bin/bash
+# target.user: the target runs as that user, and the dump directory oomwatch
+# creates for it is the target's, so its dumps are written and the OOM kill
+# is still explained.
+. "$(dirname "$0")/lib.sh"
+
+[ "$(id -u)" = 0 ] || skip "needs root to run the target as another user"
+id nobody >/dev/null 2>&1 || skip "no user 'nobody'"
+chmod 0755 "$T"   # nobody must reach the dump directory inside it
+su nobody -s /bin/sh -c "test -x '$LEAKY_BIN'" || skip "nobody cannot execute $LEAKY_BIN"
+printf '[target]\nuser = nobody\n' > "$T/c.conf"
+ow_start_leaky -m 96M -c "$T/c.conf"
+assert_eq "$(stat -c %U "$T/dumps")" nobody "owner of the dump directory"
+assert_eq "$(stat -c %a "$T/dumps")" 700 "mode of the dump directory"
+pid=$(jq -r .target_pid "$T/dumps/oomwatch-status.json")
+assert_eq "$(awk '/^Uid:/ { print $2 }' "/proc/$pid/status")" "$(id -u nobody)" "target uid"
+for _ in $(seq 1 200); do
+        proc_gone "$OW_PID" && break
+        curl -s -o /dev/null --max-time 10 "$LEAKY_URL/leak?mb=2"
+done
+WAIT_TIMEOUT=60 ow_wait || fail "oomwatch did not exit"
+assert_eq "$OW_STATUS" 137 "status"
+b=$(ow_bundle)
+assert_eq "$(json "$b/incident.json" '.diff.top[0].function')" process_leak "top grower"
+assert_no_ow_cgroups
