@@ -269,7 +269,7 @@ run_vm() {
                 fi
                 sleep 1
         done
-        wait "$qemu_pid"
+        wait "$qemu_pid" 2>/dev/null
         local rc=$?
         qemu_pid=""
         if [ "$booted" = 0 ] && ! grep -qa 'oomwatch-v2: init' "$log"; then
@@ -291,8 +291,9 @@ if [ "$accel" != tcg ] && kvm_ok; then
         rc=$?
         used=kvm
         if [ "$rc" = 2 ]; then
-                [ "$accel" = kvm ] && { say "KVM did not boot the guest"; exit 1; }
-                say "falling back to TCG"
+                why=$(tr -d '\r' <"$log" | grep -aiE 'could not|failed|error|assert' | head -n 2 | tr '\n' ' ')
+                [ "$accel" = kvm ] && { say "KVM did not boot the guest${why:+: $why}"; exit 1; }
+                say "KVM did not boot the guest${why:+ (qemu: $why)}; falling back to TCG"
                 used=""
         fi
 elif [ "$accel" = kvm ]; then
