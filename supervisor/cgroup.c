@@ -244,6 +244,23 @@ int cg_open(const char *parent, struct cg **ret, char **ret_err)
         /* strip a trailing '/' except for the root */
         for (size_t n = strlen(c->parent); n > 1 && c->parent[n - 1] == '/'; n--)
                 c->parent[n - 1] = '\0';
+        /* a configured parent must exist: libcgroup would create it and its
+         * missing ancestors, anywhere in the hierarchy, and nobody would
+         * remove them */
+        if (!c->own_parent) {
+                struct stat st;
+                char *p = NULL;
+                if (asprintf(&p, "%s%s", c->mount, c->parent) < 0) {
+                        r = -ENOMEM;
+                        goto fail;
+                }
+                r = stat(p, &st) < 0 ? -errno : S_ISDIR(st.st_mode) ? 0 : -ENOTDIR;
+                if (r < 0)
+                        set_err(ret_err, r, "the parent cgroup \"%s\" (cgroup.parent): %s", p, strerror(-r));
+                free(p);
+                if (r < 0)
+                        goto fail;
+        }
         *ret = c;
         return 0;
 fail:

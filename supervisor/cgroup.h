@@ -33,7 +33,8 @@ struct cg_counters {
 };
 
 /* Find the memory hierarchy, its version and the parent cgroup.
- * parent: path relative to the memory mount, or NULL for our own. */
+ * parent: path relative to the memory mount, or NULL for our own. A given
+ * parent must exist: -ENOENT (or -ENOTDIR) otherwise, nothing is created. */
 int cg_open(const char *parent, struct cg **ret, char **ret_err);
 
 /* Create the cgroup with the given limit and swap allowance (0: none).
