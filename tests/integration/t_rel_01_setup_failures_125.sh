@@ -3,7 +3,8 @@
 # left behind. A cgroup.parent that does not exist (libcgroup would create
 # it and its missing ancestors, which nobody removes; the path is under our
 # own cgroup so that such a regression stays there and is cleaned up), a
-# cgroup.parent that is a file, and a dump dir that cannot be created.
+# cgroup.parent that is a file, a dump dir that cannot be created, and a
+# target.workdir that does not exist (the child fails before execve).
 . "$(dirname "$0")/lib.sh"
 
 self=$(_cg_self_memory) || skip "no memory cgroup for this process"
@@ -27,4 +28,5 @@ run "missing parent cgroup" "[cgroup]\nparent = $missing\n"
 run "parent cgroup is a file" "[cgroup]\nparent = $rel/cgroup.procs\n"
 : > "$T/file"
 run "dump dir under a file" "" -d "$T/file/dumps"
+run "missing workdir" "[target]\nworkdir = $T/no-such-dir\n"
 assert_no_ow_cgroups
