@@ -27,6 +27,7 @@
 #                   else TCG
 #   V2_TIMEOUT      hard limit on one VM run in seconds (default 900)
 #   V2_MEM          guest memory (default 2G)
+#   V2_QEMU         the qemu-system-x86_64 to use (default: from PATH)
 #   V2_REQUIRED=1   a VM that cannot run at all is an error, not a skip
 #
 # Where qemu cannot run at all (no qemu, no busybox-static, no kernel package
@@ -85,7 +86,8 @@ case $accel in auto | kvm | tcg) ;; *) say "V2_ACCEL must be auto, kvm or tcg"; 
 [ -x "$build/oomwatch" ] || { say "$build/oomwatch is not built (make first)"; exit 2; }
 case $build in /*) ;; *) build=$(cd "$build" && pwd) ;; esac
 
-qemu=$(command -v qemu-system-x86_64) || skip_all "qemu-system-x86_64 is not installed (qemu-system-x86)"
+qemu=${V2_QEMU:-$(command -v qemu-system-x86_64)}
+[ -n "$qemu" ] && [ -x "$qemu" ] || skip_all "qemu-system-x86_64 is not installed (qemu-system-x86)"
 busybox=""
 for b in /bin/busybox /usr/bin/busybox; do
         # the initramfs has no libraries: only a static busybox will do

@@ -10,6 +10,11 @@
 #  4. cgroup.parent names an empty cgroup: no leaf; the target is forked
 #     straight into its cgroup (clone3 CLONE_INTO_CGROUP, seen with strace);
 #     the bundle says cgroup version 2 and has the peak from memory.peak.
+#  5. cgroup.parent names no cgroup, or one oomwatch's user may not manage
+#     (not delegated): exit 125 with the reason, the target never runs.
+#  6. memory.events reaches the supervisor through inotify: an OOM kill of
+#     a child of the target, while the target itself (oom_score_adj -1000,
+#     which memory.oom.group spares) lives on, is logged as it happens.
 . "$(dirname "$0")/lib.sh"
 
 cg_v2 || skip "memory cgroups are not cgroup v2 here (make test-v2 runs this in a VM)"
@@ -84,4 +89,41 @@ echo "peak: $peak"
 assert_ge "$peak" 1 "peak in the bundle"
 assert_le "$peak" $((48 << 20)) "peak in the bundle"
 assert_eq "$(children "$W4")" 0 "cgroups left under $W4"
+
+# 5 ---------------------------------------------------------------------------
+printf '[cgroup]\nparent = %s/none\n' "$(rel "$W4")" >"$T/5.conf"
+"$OW_BIN" run -q -c "$T/5.conf" -m 48M -d "$T/dumps" -r "$T/reports" -- touch "$T/ran5" 2>"$T/5.log"
+assert_eq "$?" 125 "status with a parent that does not exist"
+cat "$T/5.log"
+grep -q "parent cgroup" "$T/5.log" || fail "no reason given: $(cat "$T/5.log")"
+[ -e "$T/ran5" ] && fail "the target ran without its limit"
+if command -v setpriv >/dev/null && id nobody >/dev/null 2>&1; then
+        # nobody, alone in a cgroup root owns: may not enable +memory there
+        nb=$(mktemp -d /tmp/oomwatch-nobody.XXXXXX) || fail "mktemp"
+        at_exit "rm -rf '$nb'"
+        chown nobody "$nb" && chmod 755 "$nb"
+        ow_make_cgroup
+        (cg_exec "$OW_CG" setpriv --reuid=nobody --regid=nogroup --clear-groups \
+                "$OW_BIN" run -q -m 48M -d "$nb/dumps" -r "$nb/reports" -- touch "$nb/ran6") 2>"$T/6.log"
+        assert_eq "$?" 125 "status of nobody without delegation"
+        cat "$T/6.log"
+        grep -q "delegated" "$T/6.log" || fail "no reason given: $(cat "$T/6.log")"
+        [ -e "$nb/ran6" ] && fail "the target ran without its limit"
+        assert_eq "$(children "$OW_CG")" 0 "cgroups left under $OW_CG"
+else
+        echo "note: no setpriv or no user nobody; the permission case is not checked"
+fi
+
+# 6 ---------------------------------------------------------------------------
+rm -rf "$T/reports"
+ow_start -v -m 32M -- sh -c 'echo -1000 >/proc/self/oom_score_adj
+sh -c "echo 0 >/proc/self/oom_score_adj; exec tail /dev/zero"; echo "child status $?"; exec sleep 60'
+wait_for grep -qs 'child status' "$T/oomwatch.out" || fail "the child was not OOM-killed: $(cat "$OW_LOG")"
+assert_eq "$(cat "$T/oomwatch.out")" "child status 137" "the child's death"
+wait_for grep -q 'the kernel OOM-killed a process' "$OW_LOG" ||
+        fail "memory.events did not reach oomwatch while the target ran: $(cat "$OW_LOG")"
+proc_gone "$OW_PID" && fail "oomwatch exited with its target alive"
+kill -TERM "$OW_PID"
+ow_wait || fail "oomwatch did not exit after SIGTERM"
+assert_eq "$OW_STATUS" 143 "status of the target killed by SIGTERM"
 assert_no_ow_cgroups
