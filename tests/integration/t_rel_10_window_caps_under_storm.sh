@@ -6,7 +6,9 @@
 # never deleted. Two runs: keep = 4 (the count binds), and keep = 10000 with
 # max_bytes = 1M (the byte cap binds). The window at the kill is what the
 # bundle's dumps/ holds; the dump dir's file count is also sampled while
-# the storm runs (without forking, not to slow oomwatch down).
+# the storm runs (without forking, not to slow oomwatch down): files jemalloc
+# completes faster than oomwatch is scheduled stand there for a moment, so
+# that bound is loose.
 . "$(dirname "$0")/lib.sh"
 
 storm() { # CONFIG-TEXT LABEL: run one storm; sets max_files, kept_files, kept_bytes, seq
@@ -40,7 +42,7 @@ exec 3<>"$T/never"
 storm '[profiling]\ngdump = on\n[dumps]\nkeep = 4\n' "keep 4"
 assert_ge "$seq" 100 "keep 4: dumps written (a storm)"
 assert_le "$kept_files" 5 "keep 4: dumps kept (baseline + keep)"
-assert_le "$max_files" 13 "keep 4: dumps on disk at any moment (baseline + keep + up to 8 written before oomwatch is scheduled)"
+assert_le "$max_files" 25 "keep 4: dumps on disk at any moment (baseline + keep + up to 20 written before oomwatch is scheduled)"
 
 storm '[profiling]\ngdump = on\n[dumps]\nkeep = 10000\nmax_bytes = 1M\n' "max_bytes 1M"
 assert_ge "$seq" 100 "max_bytes: dumps written (a storm)"
