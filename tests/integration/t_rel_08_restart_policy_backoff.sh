@@ -2,7 +2,8 @@
 # Promise 8: restart = on-failure with max_restarts = 3 and restart_delay =
 # 200ms: exactly 4 runs (3 restarts), started 200, 400 and 800 ms apart
 # (the delay doubles), then oomwatch exits with the last run's status. An
-# exec failure (127) is not restarted, even with restart = always.
+# exec failure (127) is not restarted, even with restart = always;
+# max_restarts = 0 means one run; on-oom does not restart a kill -9.
 . "$(dirname "$0")/lib.sh"
 
 printf '[target]\nrestart = on-failure\nmax_restarts = 3\nrestart_delay = 200ms\n' > "$T/c.conf"
@@ -17,7 +18,7 @@ for t in $(cat "$T/starts"); do
                 want=$((200 << i))
                 echo "restart $((i + 1)): ${gap} ms after the previous start (delay ${want} ms)"
                 assert_ge "$gap" "$want" "gap before restart $((i + 1))"
-                assert_le "$gap" $((want + 300)) "gap before restart $((i + 1))"
+                assert_le "$gap" $((2 * want)) "gap before restart $((i + 1)) (less than the next doubling)"
                 i=$((i + 1))
         fi
         prev=$t
@@ -27,6 +28,16 @@ done
 "$OW_BIN" run -q -c "$T/c.conf" -m 32M -d "$T/dumps" -r "$T/reports" -- sh -c 'echo run >> "$0"' "$T/ok"
 assert_eq "$?" 0 "status of a clean exit under on-failure"
 assert_eq "$(wc -l < "$T/ok")" 1 "runs after a clean exit"
+
+# max_restarts = 0: one run; on-oom: a plain failure is not restarted
+printf '[target]\nrestart = always\nmax_restarts = 0\nrestart_delay = 100ms\n' > "$T/zero.conf"
+"$OW_BIN" run -q -c "$T/zero.conf" -m 32M -d "$T/dumps" -r "$T/reports" -- sh -c 'echo run >> "$0"; exit 5' "$T/zero"
+assert_eq "$?" 5 "status with max_restarts = 0"
+assert_eq "$(wc -l < "$T/zero")" 1 "runs with max_restarts = 0"
+printf '[target]\nrestart = on-oom\nmax_restarts = 3\nrestart_delay = 100ms\n' > "$T/oom.conf"
+"$OW_BIN" run -q -c "$T/oom.conf" -m 32M -d "$T/dumps" -r "$T/reports" -- sh -c 'echo run >> "$0"; kill -9 $$' "$T/notoom"
+assert_eq "$?" 137 "status of a kill -9 under on-oom"
+assert_eq "$(wc -l < "$T/notoom")" 1 "runs after a kill -9 (not an OOM kill) under on-oom"
 
 # exec failures are not restarted
 printf '[target]\nrestart = always\nmax_restarts = 5\nrestart_delay = 100ms\n' > "$T/always.conf"
