@@ -204,17 +204,33 @@ done </modules
 mount -t 9p -o ro,trans=virtio,version=9p2000.L,msize=262144,cache=loose hostroot /newroot ||
         off "cannot mount the host's root over 9p"
 R=/newroot
+. /params
+# the repository or build may live under /tmp or /run on the host, which get
+# tmpfs mounts here: keep them visible at their own paths
+hidden() { case $1 in /tmp/* | /run/*) return 0 ;; esac; return 1; }
+n=0
+for d in "$REPO" "$BUILD"; do
+        n=$((n + 1))
+        case $d in "$REPO"/*) [ $n = 2 ] && continue ;; esac
+        hidden "$d" || continue
+        mkdir -p /stash/$n && mount --bind "$R$d" /stash/$n || off "cannot keep $d visible"
+done
 mount -t proc proc $R/proc
 mount -t sysfs sysfs $R/sys
 mount -t devtmpfs devtmpfs $R/dev
 mount -t tmpfs -o mode=1777 tmpfs $R/tmp
 mount -t tmpfs -o mode=755 tmpfs $R/run
+n=0
+for d in "$REPO" "$BUILD"; do
+        n=$((n + 1))
+        [ -d /stash/$n ] || continue
+        mkdir -p "$R$d" && mount --move /stash/$n "$R$d" || off "cannot mount $d"
+done
 [ -d $R/dev/shm ] && mount -t tmpfs -o mode=1777 tmpfs $R/dev/shm
 mount -t cgroup2 -o nsdelegate cgroup2 $R/sys/fs/cgroup || off "cannot mount cgroup2"
 echo +memory >$R/sys/fs/cgroup/cgroup.subtree_control || off "cannot enable +memory in the root cgroup"
 ip link set lo up
 cp /params $R/run/oomwatch-v2.params
-. /params
 chroot $R /bin/bash "$REPO/scripts/test-v2-guest.sh" /run/oomwatch-v2.params
 off "done (status $?)"
 EOF
