@@ -350,7 +350,12 @@ static int setup_events(struct cg *c)
  * was enabled. When P has other children by then (created by others while
  * we ran, which may rely on the memory controller), or a step fails,
  * the supervisor stays in the leaf and leaves it in place; it is empty
- * once the supervisor has exited, and whoever removes P removes it too. */
+ * once the supervisor has exited, and whoever removes P removes it too.
+ *
+ * Where +memory could be enabled without a move (P has no processes: a
+ * configured cgroup.parent; or P is the root, which the rule exempts), it
+ * stays enabled at exit: nothing of ours is in the way, and cgroups others
+ * made under P meanwhile may rely on it. */
 
 static char *parent_dir(const struct cg *c)
 {
