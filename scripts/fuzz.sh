@@ -17,6 +17,8 @@
 #   build/fuzz/fuzz_NAME -minimize_crash=1 -runs=10000 CRASH
 # and add it to tests/fuzz/corpus/NAME/ once it is fixed.
 #
+# FUZZ_FLAGS adds libFuzzer options to every run (e.g. -use_value_profile=1).
+#
 # Memory is bounded: -rss_limit_mb=2048 (and -malloc_limit_mb, its default),
 # -timeout=10 s per input. Logs: build/fuzz/NAME.log.
 #
@@ -128,7 +130,9 @@ for n in "${names[@]}"; do
         limit=(-max_total_time="$secs")
         [ "$secs" -gt 0 ] || limit=(-runs=0)
         cmd=("$out/fuzz_$n" "${limit[@]}" -rss_limit_mb=2048 -timeout=10 -print_final_stats=1
-             -artifact_prefix="$crashdir/$n/" "${dict[@]}" "$work")
+             -artifact_prefix="$crashdir/$n/" "${dict[@]}")
+        # shellcheck disable=SC2206
+        cmd+=(${FUZZ_FLAGS:-} "$work")
         log=$out/$n.log
         echo "fuzz $n: ${cmd[*]}"
         start=$(date +%s)
