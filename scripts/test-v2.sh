@@ -55,8 +55,8 @@ if [ $# -gt 0 ]; then
 else
         tests=${V2_TESTS:-$default_tests}
 fi
-# shellcheck disable=SC2086
-set -- $tests
+# one line of blank-separated patterns (the guest's sh reads it back)
+tests=${tests//$'\n'/ }
 
 say() { echo "test-v2: $*" >&2; }
 
