@@ -281,6 +281,9 @@ static void write_summary_head(const struct bundle *b, FILE *f, const struct an_
         } else {
                 fprintf(f, "\nno heap analysis: %s\n", why ? why : "no dumps");
         }
+        for (size_t i = 0; i < b->n_dumps; i++)
+                if (b->dumps[i].error)
+                        fprintf(f, "skipped:      %s\n", b->dumps[i].error);
         {
                 int64_t heap;
                 double cov = coverage(b, &heap);
@@ -306,9 +309,14 @@ static void write_json_dumps(const struct bundle *b, FILE *f)
                 const struct bundle_dump *d = &b->dumps[i];
                 fprintf(f, "%s\n    {\"file\": ", i ? "," : "");
                 json_write_string(f, d->file);
-                fprintf(f, ", \"pid\": %d, \"seq\": %llu, \"kind\": \"%c\", \"bytes\": %llu, \"baseline\": %s}",
+                fprintf(f, ", \"pid\": %d, \"seq\": %llu, \"kind\": \"%c\", \"bytes\": %llu, \"baseline\": %s",
                         (int)d->pid, (unsigned long long)d->seq, d->kind ? d->kind : '?',
                         (unsigned long long)d->bytes, d->baseline ? "true" : "false");
+                if (d->error) {
+                        fputs(", \"error\": ", f);
+                        json_write_string(f, d->error);
+                }
+                fputc('}', f);
         }
         fputs(b->n_dumps ? "\n  ],\n" : "],\n", f);
 }
@@ -420,6 +428,9 @@ int bundle_write(struct bundle *b)
                                   &diff, &diff_err);
                 if (r >= 0)
                         break;
+                /* a dump the analyzer cannot read is reported, and skipped */
+                if (diff_err && !b->dumps[b->new_index].error && strstr(diff_err, b->dumps[b->new_index].file))
+                        b->dumps[b->new_index].error = strdup(diff_err);
                 /* step back to an older dump of the same process */
                 int prev = -1;
                 for (int i = b->new_index - 1; i >= 0; i--)
@@ -561,8 +572,10 @@ void bundle_print_head(const struct bundle *b, FILE *out, unsigned lines)
 
 void bundle_free(struct bundle *b)
 {
-        for (size_t i = 0; i < b->n_dumps; i++)
+        for (size_t i = 0; i < b->n_dumps; i++) {
                 free(b->dumps[i].file);
+                free(b->dumps[i].error);
+        }
         free(b->dumps);
         free(b->dir);
         free(b->exe);

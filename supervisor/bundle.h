@@ -24,6 +24,7 @@ struct bundle_dump {
         char kind;
         uint64_t bytes;
         bool baseline;
+        char *error;       /* why the analysis could not use it ("FILE:LINE: reason"), or NULL */
 };
 
 struct bundle {

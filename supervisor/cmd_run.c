@@ -16,6 +16,9 @@ int cmd_run(int argc, char **argv)
         sigset_t all;
         int r;
 
+        /* an ignored SIGCHLD, inherited from whoever started us, would make the
+         * kernel reap the target behind our back: no SIGCHLD, no status */
+        signal(SIGCHLD, SIG_DFL);
         /* first thing: every signal is taken through the supervisor's signalfd */
         sigfillset(&all);
         if (sigprocmask(SIG_BLOCK, &all, NULL) < 0) {

@@ -50,6 +50,8 @@ enum ev_tag { EV_SIGNAL = 1, EV_INOTIFY, EV_CGROUP, EV_TIMER, EV_AGENT, EV_CONTR
 #define STAT_SAMPLE_MS 100
 #define POLL_THRESHOLDS_MS 100      /* where the kernel has no threshold notification (v2) */
 #define STATUS_MIN_INTERVAL_MS 200  /* the status file is rewritten at most this often in a burst */
+#define OOM_RECHECK_MS 50           /* v1 signals OOM before the kill is counted: look again */
+#define OOM_RECHECKS 10
 
 /* why a dump was asked for, to know what to do with the answer */
 enum purpose { P_USR1, P_CLIENT, P_BASELINE, P_WARN, P_GDUMP };
@@ -123,6 +125,8 @@ struct sup {
 
         struct evt *evt;           /* event log and status file */
         uint64_t status_written_ms, status_deadline;
+        uint64_t oom_recheck_deadline;
+        unsigned oom_rechecks;
         char *last_bundle;
 };
 
@@ -164,6 +168,8 @@ static void arm_timer(struct sup *s)
                 d = s->poll_deadline;
         if (s->status_deadline < d)
                 d = s->status_deadline;
+        if (s->oom_recheck_deadline < d)
+                d = s->oom_recheck_deadline;
         if (s->ac) {
                 uint64_t a;
                 if (ac_next_deadline(s->ac, &a) == 1 && a < d)
@@ -429,12 +435,47 @@ static void window_note(void *userdata, enum win_note what, const char *name, in
         }
         else if (what == WIN_ROTATE_FAILED)
                 say(s, 0, "could not delete the old dump \"%s\": %s, ignoring", name, strerror(-err));
-        else
+        else if (what == WIN_NOT_A_DUMP) {
+                char j[512];
+                say(s, 0, "ignoring %s: named like a dump but not a heap profile (empty, cut short or corrupt)",
+                    name);
+                evt_emit(s->evt, "bad_dump", ",\"file\":%s", evt_json_str(name, j, sizeof(j)));
+        } else
                 say(s, 1, "\"%s\" looks like a dump but is not a plain file of ours (%s); leaving it alone", name,
                     strerror(-err));
 }
 
 /* ---- the target ----------------------------------------------------------- */
+
+static bool is_old_pid(const struct sup *s, pid_t pid)
+{
+        for (size_t i = 0; i < s->n_old_pids; i++)
+                if (s->old_pids[i] == pid)
+                        return true;
+        return false;
+}
+
+/* Before a restart: what the previous run left in the window (its bundle,
+ * if it had one, took its dumps already) is no incident's evidence, and
+ * would pile up run after run. */
+static void drop_previous_run(struct sup *s)
+{
+        size_t n = win_count(s->win), k = 0;
+        char **names = calloc(n ? n : 1, sizeof(char *));
+
+        for (size_t i = 0; names && i < n; i++) {
+                const struct win_dump *d = win_get(s->win, i);
+                if (d && !is_old_pid(s, d->pid) && (names[k] = strdup(d->name)))
+                        k++;
+        }
+        for (size_t i = 0; i < k; i++) {
+                (void)win_drop(s->win, names[i]);
+                free(names[i]);
+        }
+        free(names);
+        if (k)
+                say(s, 2, "dropped %zu dumps of the previous run", k);
+}
 
 static int start_target(struct sup *s)
 {
@@ -462,17 +503,22 @@ static int start_target(struct sup *s)
                 p.groups = groups;
         }
 
-        /* dumps left from earlier runs (no bundle took them) are not this run's */
-        for (size_t i = 0; i < win_count(s->win); i++) {
-                const struct win_dump *d = win_get(s->win, i);
-                pid_t *v;
-                if (s->n_old_pids && s->old_pids[s->n_old_pids - 1] == d->pid)
-                        continue;
-                v = realloc(s->old_pids, (s->n_old_pids + 1) * sizeof(*v));
-                if (!v)
-                        break;
-                s->old_pids = v;
-                s->old_pids[s->n_old_pids++] = d->pid;
+        if (s->restarts == 0) {
+                /* dumps an earlier oomwatch left in the directory are not this
+                 * run's: kept, but never part of its bundle */
+                for (size_t i = 0; i < win_count(s->win); i++) {
+                        const struct win_dump *d = win_get(s->win, i);
+                        pid_t *v;
+                        if (s->n_old_pids && s->old_pids[s->n_old_pids - 1] == d->pid)
+                                continue;
+                        v = realloc(s->old_pids, (s->n_old_pids + 1) * sizeof(*v));
+                        if (!v)
+                                break;
+                        s->old_pids = v;
+                        s->old_pids[s->n_old_pids++] = d->pid;
+                }
+        } else {
+                drop_previous_run(s);
         }
 
         (void)cg_counters(s->cg, &s->base);
@@ -908,13 +954,6 @@ static bool wants_report(const struct sup *s)
 
 static void drain_inotify(struct sup *s);
 
-static bool is_old_pid(const struct sup *s, pid_t pid)
-{
-        for (size_t i = 0; i < s->n_old_pids; i++)
-                if (s->old_pids[i] == pid)
-                        return true;
-        return false;
-}
 
 static void start_analysis(struct sup *s)
 {
@@ -1280,13 +1319,22 @@ static bool target_alive(const struct sup *s)
         return alive;
 }
 
-static void on_cgroup(struct sup *s)
+static void check_oom_counter(struct sup *s, bool from_event)
 {
         struct cg_counters c;
 
-        cg_event_drain(s->cg);
         if (cg_counters(s->cg, &c) < 0)
                 return;
+        s->oom_recheck_deadline = NO_DEADLINE;
+        if (c.oom_kill <= s->base.oom_kill + s->oom_kills_seen) {
+                /* the cgroup is in OOM but nobody was killed yet: look again shortly */
+                if (from_event)
+                        s->oom_rechecks = 0;
+                if (s->oom_rechecks++ < OOM_RECHECKS && s->target > 0 && !s->target_dead) {
+                        s->oom_recheck_deadline = now_ms() + OOM_RECHECK_MS;
+                        arm_timer(s);
+                }
+        }
         if (c.oom_kill > s->base.oom_kill + s->oom_kills_seen) {
                 uint64_t more = c.oom_kill - s->base.oom_kill - s->oom_kills_seen;
                 s->oom_kills_seen += more;
@@ -1305,6 +1353,12 @@ static void on_cgroup(struct sup *s)
                 s->verdict_deadline = NO_DEADLINE;
                 decide_verdict(s, true);
         }
+}
+
+static void on_cgroup(struct sup *s)
+{
+        cg_event_drain(s->cg);
+        check_oom_counter(s, true);
 }
 
 static void on_timer(struct sup *s)
@@ -1326,6 +1380,8 @@ static void on_timer(struct sup *s)
                 poll_thresholds(s);
         if (s->status_deadline <= now)
                 write_status(s, true);
+        if (s->oom_recheck_deadline <= now)
+                check_oom_counter(s, false);
         if (s->baseline_deadline <= now) {
                 s->baseline_deadline = NO_DEADLINE;
                 request(s, P_BASELINE, -1, true);
@@ -1351,7 +1407,8 @@ int supervise(struct run_opts *o)
                 .ep = -1, .sfd = -1, .ifd = -1, .tfd = -1, .dir_fd = -1,
                 .verdict_deadline = NO_DEADLINE, .restart_deadline = NO_DEADLINE,
                 .analysis_deadline = NO_DEADLINE, .baseline_deadline = NO_DEADLINE,
-                .poll_deadline = NO_DEADLINE, .status_deadline = NO_DEADLINE, .status = OW_EXIT_USAGE,
+                .poll_deadline = NO_DEADLINE, .status_deadline = NO_DEADLINE,
+                .oom_recheck_deadline = NO_DEADLINE, .status = OW_EXIT_USAGE,
                 .ctl_fd = -1, .gdump_fd = -1, .agent_kind_said = AC_NO_HELLO,
         };
         struct win_params wp = {

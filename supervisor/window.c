@@ -520,8 +520,10 @@ static int inspect(const struct win *w, const char *name, const struct entry *kn
         close(fd);
         if (r < 0)
                 return r;
-        if ((size_t)n != HEAP_MAGIC_LEN || memcmp(buf, HEAP_MAGIC, HEAP_MAGIC_LEN) != 0)
+        if ((size_t)n != HEAP_MAGIC_LEN || memcmp(buf, HEAP_MAGIC, HEAP_MAGIC_LEN) != 0) {
+                note(w, WIN_NOT_A_DUMP, name, -EBADMSG);
                 return 0;
+        }
         *ret_st = fst;
         return 1;
 }
@@ -856,6 +858,19 @@ int win_mark_bad(struct win *w, const char *name)
         }
         if (!e->pins)
                 p = rotate_out(w, e);
+        if (p)
+                proc_fix_base(w, p);
+        return 1;
+}
+
+int win_drop(struct win *w, const char *name)
+{
+        struct entry *e = find_name(w, name);
+        struct proc *p;
+
+        if (!e || e->pins)
+                return 0;
+        p = rotate_out(w, e);
         if (p)
                 proc_fix_base(w, p);
         return 1;

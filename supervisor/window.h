@@ -69,6 +69,9 @@ enum win_note {
         WIN_ROTATED,       /* name was deleted by rotation; err is 0 */
         WIN_ROTATE_FAILED, /* unlinkat/fstatat of name failed with err (-errno); name is no
                             * longer tracked (a later win_rescan retries it) */
+        WIN_NOT_A_DUMP,    /* name is a plain file named like a dump, complete, but it does not
+                            * start with "heap_v2/" (empty, cut short, corrupt): err is -EBADMSG;
+                            * it is not tracked and was not deleted */
         WIN_LEFT_ALONE,    /* name looks like a dump but is not a plain file of ours: err is
                             * -ELOOP (symlink), -EISDIR (directory), -EMLINK (more than one
                             * link), -EINVAL (FIFO, socket, device), -ESTALE (replaced by
@@ -183,6 +186,12 @@ int win_linked(struct win *w, const char *name);
  * baseline, the process's oldest good dump becomes the baseline (with
  * keep_baseline). Returns 1 if it was tracked, else 0. */
 int win_mark_bad(struct win *w, const char *name);
+
+/* Deletes name now, as rotation would (same checks), unless it is pinned;
+ * for dumps that are no longer wanted, such as an earlier run's. Returns 1
+ * if it was tracked and is gone from the window, 0 if not tracked or
+ * pinned. */
+int win_drop(struct win *w, const char *name);
 
 /* Number of tracked files; win_get(i) for i < win_count() in (pid, seq)
  * order, NULL when i is out of range. O(number of processes). */

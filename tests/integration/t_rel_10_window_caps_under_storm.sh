@@ -19,7 +19,9 @@ storm() { # CONFIG-TEXT LABEL: run one storm; sets max_files, kept_files, kept_b
         curl -s -o /dev/null --max-time 60 "$LEAKY_URL/oom" &
         max_files=0
         shopt -s nullglob
+        local until=$((SECONDS + 60))
         while ! proc_gone "$OW_PID"; do
+                [ $SECONDS -lt $until ] || { _ow_diag >&2; fail "$label: oomwatch did not exit"; }
                 a=("$T"/dumps/oomwatch.*.heap)
                 [ ${#a[@]} -gt "$max_files" ] && max_files=${#a[@]}
                 read -r -t 0.002 -u 3 || true

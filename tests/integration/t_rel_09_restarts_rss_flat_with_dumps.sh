@@ -1,0 +1,27 @@
+#!/bin/bash
+# Promise 9 (RSS and fds flat), with the default configuration: the target
+# gets jemalloc preloaded and writes a final dump at each exit, so every
+# restart leaves one dump of a process that is gone. One oomwatch restarts
+# such a target 400 times; its RSS must stay flat between run 21 and the
+# last, and the dump directory must not keep a dump of every dead run.
+. "$(dirname "$0")/lib.sh"
+
+restarts=400
+printf '[target]\nrestart = always\nmax_restarts = %d\nrestart_delay = 0ms\n' "$restarts" > "$T/c.conf"
+ow_start -c "$T/c.conf" -m 32M -- sh -c '
+        n=$(wc -l < "$0"); echo >> "$0"
+        case $n in 20 | $1) while [ ! -e "$0.go.$n" ]; do sleep 0.02; done ;; esac
+        exit 1' "$T/runs" "$restarts"
+touch "$T/runs"
+runs() { [ "$(wc -l < "$T/runs")" -ge "$1" ]; }
+wait_for runs 21 || fail "no 21 runs: $(tail -n 3 "$OW_LOG")"
+rss0=$(rss_kib "$OW_PID") d0=$(ls "$T/dumps" | wc -l)
+touch "$T/runs.go.20"
+WAIT_TIMEOUT=90 wait_for runs $((restarts + 1)) || fail "no $((restarts + 1)) runs"
+rss1=$(rss_kib "$OW_PID") d1=$(ls "$T/dumps" | wc -l)
+touch "$T/runs.go.$restarts"
+WAIT_TIMEOUT=60 ow_wait || fail "oomwatch did not exit"
+echo "after 21 runs: $rss0 KiB RSS, $d0 dumps; after $((restarts + 1)) runs: $rss1 KiB RSS, $d1 dumps"
+assert_le "$rss1" $((rss0 + 256)) "RSS of oomwatch (KiB)"
+assert_le "$d1" $((d0 + 10)) "dumps in the dump directory"
+assert_no_ow_cgroups
