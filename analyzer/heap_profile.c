@@ -269,6 +269,15 @@ static int parse_map_line(struct parser *ps, struct cur *c)
         char *path = strndup(c->s, len);
         if (!path)
                 return PERR(ps, -ENOMEM, "out of memory");
+        /* /proc/PID/maps writes a newline in a path as "\012" */
+        for (char *r = path, *w = path;; r++) {
+                if (r[0] == '\\' && r[1] == '0' && r[2] == '1' && r[3] == '2') {
+                        *w++ = '\n';
+                        r += 3;
+                } else if (!(*w++ = *r)) {
+                        break;
+                }
+        }
         p->maps[p->nmaps++] = (struct hp_map){ .start = start, .end = end, .offset = off,
                                                .exec = true, .path = path };
         return 0;

@@ -377,27 +377,82 @@ static int write_text_file(const struct bundle *b, const char *name, const struc
         return finish(f, tmp, b, name);
 }
 
-/* jeprof --text --base, run with an argv (never a shell) and a time limit. */
+/* jeprof builds shell commands (nm, addr2line, objdump) from the program's
+ * path and from every path in the dump's MAPPED_LIBRARIES. oomwatch runs it
+ * with an argv, but a hostile name would still reach a shell inside it, so
+ * it runs only when every such path is made of plain characters. */
+static bool shell_plain(const char *s, size_t n)
+{
+        for (size_t i = 0; i < n; i++) {
+                unsigned char c = (unsigned char)s[i];
+                if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                      strchr("/._+-,@%=:", c)))
+                        return false;
+        }
+        return true;
+}
+
+static bool dump_paths_plain(const char *path)
+{
+        FILE *f = fopen(path, "re");
+        char line[8192];
+        bool maps = false, ok = true;
+
+        if (!f)
+                return false;
+        while (ok && fgets(line, sizeof(line), f)) {
+                size_t n = strcspn(line, "\n");
+                const char *p = line;
+                if (!maps) {
+                        maps = strncmp(line, "MAPPED_LIBRARIES:", 17) == 0;
+                        continue;
+                }
+                /* address perms offset dev inode path */
+                for (int field = 0; field < 5 && p < line + n; field++) {
+                        p += strcspn(p, " ");
+                        p += strspn(p, " ");
+                }
+                if (p >= line + n || *p == '[')
+                        continue; /* anonymous or [heap], [stack], ... */
+                if (n - (size_t)(p - line) > 10 && strncmp(line + n - 10, " (deleted)", 10) == 0)
+                        n -= 10;
+                ok = shell_plain(p, n - (size_t)(p - line));
+        }
+        fclose(f);
+        return ok;
+}
+
+/* jeprof --text [--base], run with an argv (never a shell) and a time limit. */
 static int run_jeprof(const struct bundle *b, FILE *out)
 {
         char base[4096], newer[4096];
+        bool have_base = b->base_index >= 0 && b->base_index != b->new_index;
         pid_t pid;
         int status;
         int fd = fileno(out);
 
-        path_of(b, b->base_index, base, sizeof(base));
+        if (have_base)
+                path_of(b, b->base_index, base, sizeof(base));
         path_of(b, b->new_index, newer, sizeof(newer));
+        if (!shell_plain(b->exe, strlen(b->exe)) || !dump_paths_plain(newer) ||
+            (have_base && !dump_paths_plain(base))) {
+                fputs("(jeprof not run: the program's or a library's path has characters that jeprof would hand "
+                      "to a shell)\n",
+                      out);
+                return -EPERM;
+        }
         fflush(out);
         pid = fork();
         if (pid < 0)
                 return -errno;
         if (pid == 0) {
                 char base_opt[4200];
-                char *const argv[] = { "jeprof", "--text", base_opt, "--", b->exe, newer, NULL };
+                char *const with_base[] = { "jeprof", "--text", base_opt, "--", b->exe, newer, NULL };
+                char *const without[] = { "jeprof", "--text", "--", b->exe, newer, NULL };
                 snprintf(base_opt, sizeof(base_opt), "--base=%s", base);
                 alarm(60);
                 dup2(fd, 1);
-                execvp("jeprof", argv);
+                execvp("jeprof", have_base ? with_base : without);
                 _exit(127);
         }
         if (waitpid(pid, &status, 0) < 0)

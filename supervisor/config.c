@@ -307,6 +307,14 @@ static int parse_formats(const char *v, unsigned *ret)
 
         if (!copy)
                 return -ENOMEM;
+        /* strtok would pass over empty items: refuse them first */
+        {
+                size_t n = strlen(v);
+                if (n == 0 || v[0] == ',' || v[n - 1] == ',' || strstr(v, ",,")) {
+                        free(copy);
+                        return -EINVAL;
+                }
+        }
         for (char *tok = strtok_r(copy, ", ", &save); tok; tok = strtok_r(NULL, ", ", &save)) {
                 unsigned i;
                 for (i = 0; i < sizeof(fm) / sizeof(fm[0]); i++)
@@ -594,6 +602,10 @@ static char *reader(char *buf, int num, void *stream)
                 p++;
         if (*p == '[') {
                 const char *end = strchr(p, ']');
+                if (!end) {
+                        load_error(x, -EINVAL, x->line, "section header without ']'");
+                        return NULL;
+                }
                 if (end) {
                         char name[64];
                         size_t n = (size_t)(end - p - 1);
