@@ -23,6 +23,7 @@ const struct cfg_key_info cfg_keys[CK__COUNT] = {
         [CK_RESTART] = { "target", "restart", "never", "never | on-failure | on-oom | always" },
         [CK_RESTART_DELAY] = { "target", "restart_delay", "1s", "delay before the first restart; doubles each time, at most 60s" },
         [CK_MAX_RESTARTS] = { "target", "max_restarts", "3", "restarts allowed before oomwatch gives up" },
+        [CK_STOP_TIMEOUT] = { "target", "stop_timeout", "10s", "after a forwarded stop signal, kill the target's cgroup; 0: wait" },
         [CK_MEMORY_LIMIT] = { "cgroup", "memory_limit", "(none)", "memory limit of the target's cgroup (required to run)" },
         [CK_SWAP] = { "cgroup", "swap", "0", "swap the target may use on top of the limit" },
         [CK_PARENT] = { "cgroup", "parent", "(own)", "parent memory cgroup; default: oomwatch's own" },
@@ -80,6 +81,7 @@ void cfg_init(struct ow_config *c)
         c->restart = CFG_RESTART_NEVER;
         c->restart_delay_ms = 1000;
         c->max_restarts = 3;
+        c->stop_timeout_ms = 10000;
         c->lg_prof_sample = 19;
         c->interval_auto = true;
         c->gdump = CFG_OFF;
@@ -383,12 +385,15 @@ int cfg_set(struct ow_config *c, enum cfg_key k, const char *v, const char *orig
                 c->restart = (enum cfg_restart)e;
                 break;
         case CK_RESTART_DELAY:
+        case CK_STOP_TIMEOUT:
                 r = unit_parse_duration(v, &u);
                 if (r < 0)
-                        return fail(ret_err, r, origin,
-                                    "restart_delay '%s': %s duration (use ms, s, m or h, e.g. 500ms, 2s)",
-                                    v, range_or_syntax(r));
-                c->restart_delay_ms = u;
+                        return fail(ret_err, r, origin, "%s '%s': %s duration (use ms, s, m or h, e.g. 500ms, 2s)",
+                                    cfg_keys[k].name, v, range_or_syntax(r));
+                if (k == CK_RESTART_DELAY)
+                        c->restart_delay_ms = u;
+                else
+                        c->stop_timeout_ms = u;
                 break;
         case CK_MAX_RESTARTS:
                 r = unit_parse_uint(v, 0, 1000000, &u);
@@ -824,6 +829,7 @@ void cfg_print(const struct ow_config *c, FILE *out)
                                 fprintf(out, "%llums", (unsigned long long)c->restart_delay_ms);
                         break;
                 case CK_MAX_RESTARTS: fprintf(out, "%u", c->max_restarts); break;
+                case CK_STOP_TIMEOUT: fprintf(out, "%llums", (unsigned long long)c->stop_timeout_ms); break;
                 case CK_MEMORY_LIMIT: print_size_or(out, c->memory_limit, "(none)"); break;
                 case CK_SWAP: print_size_or(out, c->swap, "0"); break;
                 case CK_PARENT: fputs(c->parent ? c->parent : "(own)", out); break;

@@ -31,7 +31,7 @@ enum {
 };
 
 enum cfg_key {
-        CK_COMMAND, CK_USER, CK_GROUP, CK_WORKDIR, CK_RESTART, CK_RESTART_DELAY, CK_MAX_RESTARTS,
+        CK_COMMAND, CK_USER, CK_GROUP, CK_WORKDIR, CK_RESTART, CK_RESTART_DELAY, CK_MAX_RESTARTS, CK_STOP_TIMEOUT,
         CK_MEMORY_LIMIT, CK_SWAP, CK_PARENT, CK_WARN_AT,
         CK_LG_PROF_SAMPLE, CK_INTERVAL, CK_GDUMP, CK_FINAL, CK_MALLOC_CONF, CK_PRELOAD_JEMALLOC, CK_AGENT,
         CK_DUMP_DIR, CK_KEEP, CK_KEEP_BASELINE, CK_BASELINE_AFTER, CK_MAX_BYTES,
@@ -56,6 +56,7 @@ struct ow_config {
         enum cfg_restart restart;
         uint64_t restart_delay_ms;
         unsigned max_restarts;
+        uint64_t stop_timeout_ms; /* after a forwarded stop signal, then SIGKILL; 0: wait for ever */
 
         /* [cgroup] */
         uint64_t memory_limit;    /* bytes; 0 = not set */

@@ -126,6 +126,7 @@ struct sup {
         struct evt *evt;           /* event log and status file */
         uint64_t status_written_ms, status_deadline;
         uint64_t oom_recheck_deadline;
+        uint64_t stop_deadline;    /* a forwarded stop signal not obeyed by then: SIGKILL */
         unsigned oom_rechecks;
         char *last_bundle;
 };
@@ -170,6 +171,8 @@ static void arm_timer(struct sup *s)
                 d = s->status_deadline;
         if (s->oom_recheck_deadline < d)
                 d = s->oom_recheck_deadline;
+        if (s->stop_deadline < d)
+                d = s->stop_deadline;
         if (s->ac) {
                 uint64_t a;
                 if (ac_next_deadline(s->ac, &a) == 1 && a < d)
@@ -1237,6 +1240,10 @@ static void on_signal(struct sup *s)
                         if (s->target > 0 && !s->target_dead) {
                                 say(s, 1, "forwarding signal %d to pid %d", sig, (int)s->target);
                                 (void)kill(s->target, sig);
+                                if (sig != SIGUSR2 && s->cfg->stop_timeout_ms && s->stop_deadline == NO_DEADLINE) {
+                                        s->stop_deadline = now_ms() + s->cfg->stop_timeout_ms;
+                                        arm_timer(s);
+                                }
                         }
                         break;
                 case SIGUSR1:
@@ -1382,6 +1389,14 @@ static void on_timer(struct sup *s)
                 write_status(s, true);
         if (s->oom_recheck_deadline <= now)
                 check_oom_counter(s, false);
+        if (s->stop_deadline <= now) {
+                s->stop_deadline = NO_DEADLINE;
+                if (s->target > 0 && !s->target_dead) {
+                        say(s, 0, "the target did not stop within %llu ms of the signal: killing its cgroup",
+                            (unsigned long long)s->cfg->stop_timeout_ms);
+                        (void)cg_signal_all(s->cg, SIGKILL);
+                }
+        }
         if (s->baseline_deadline <= now) {
                 s->baseline_deadline = NO_DEADLINE;
                 request(s, P_BASELINE, -1, true);
@@ -1408,7 +1423,7 @@ int supervise(struct run_opts *o)
                 .verdict_deadline = NO_DEADLINE, .restart_deadline = NO_DEADLINE,
                 .analysis_deadline = NO_DEADLINE, .baseline_deadline = NO_DEADLINE,
                 .poll_deadline = NO_DEADLINE, .status_deadline = NO_DEADLINE,
-                .oom_recheck_deadline = NO_DEADLINE, .status = OW_EXIT_USAGE,
+                .oom_recheck_deadline = NO_DEADLINE, .stop_deadline = NO_DEADLINE, .status = OW_EXIT_USAGE,
                 .ctl_fd = -1, .gdump_fd = -1, .agent_kind_said = AC_NO_HELLO,
         };
         struct win_params wp = {
