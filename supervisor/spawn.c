@@ -57,6 +57,23 @@ static _Noreturn void child_fail(int report_fd, enum spawn_stage stage, int err)
         _exit(spawn_exit_status(stage, err));
 }
 
+/* glibc keeps signals 32 and 33 for itself and refuses them in sigaction(),
+ * but an ignore inherited from the environment (GNU make's recipes ignore
+ * both) survives exec: reset them with the system call. An all-zero kernel
+ * sigaction is SIG_DFL with no flags and an empty mask on every layout. */
+static void default_signal_raw(int sig)
+{
+        struct {
+                void *handler;
+                unsigned long flags;
+                void *restorer;
+                uint64_t mask;
+        } k = { 0 };
+
+        if (sig > 31 && sig < SIGRTMIN)
+                (void)syscall(SYS_rt_sigaction, sig, &k, NULL, sizeof(k.mask));
+}
+
 static _Noreturn void child(const struct spawn_params *p, int report_fd, pid_t parent, bool joined)
 {
         struct sigaction dfl = { .sa_handler = SIG_DFL };
@@ -64,7 +81,8 @@ static _Noreturn void child(const struct spawn_params *p, int report_fd, pid_t p
 
         /* clean signal state: default dispositions (SIG_IGN survives exec) and an empty mask */
         for (int s = 1; s < NSIG; s++)
-                (void)sigaction(s, &dfl, NULL);
+                if (sigaction(s, &dfl, NULL) < 0 && errno == EINVAL)
+                        default_signal_raw(s);
         sigemptyset(&none);
         (void)sigprocmask(SIG_SETMASK, &none, NULL);
 
