@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <dirent.h>
 #include <libcgroup.h>
+#include <limits.h>
 #include <linux/magic.h>
 #include <poll.h>
 #include <signal.h>
@@ -188,8 +189,114 @@ out:
         return r;
 }
 
+/* ---- libcgroup, in a child ------------------------------------------------ *
+ * cgroup_init() fills about 2.4 MiB of libcgroup's static tables; done in
+ * the supervisor they would stay resident for its whole life. Every
+ * libcgroup call therefore runs in a short-lived child that sends its
+ * answer back through a pipe; the supervisor waits for it (only at set-up,
+ * before its event loop starts). */
+
+enum lcg_op { LCG_DISCOVER, LCG_CREATE };
+
+struct lcg_answer {
+        int r;                 /* 0 or -errno */
+        int stage;             /* what failed: 0 init, 1 mount point, 2 current path, 3 create */
+        char mount[PATH_MAX];
+        char current[PATH_MAX];
+};
+
+static void lcg_child(enum lcg_op op, pid_t self, const char *rel, int version, uint64_t limit,
+                      struct lcg_answer *a)
+{
+        char *mnt = NULL, *cur = NULL;
+        struct cgroup *g;
+        struct cgroup_controller *ctl;
+
+        a->r = ecg_to_errno(cgroup_init());
+        if (a->r < 0)
+                return;
+        if (op == LCG_DISCOVER) {
+                a->stage = 1;
+                a->r = ecg_to_errno(cgroup_get_subsys_mount_point("memory", &mnt));
+                if (a->r < 0)
+                        return;
+                snprintf(a->mount, sizeof(a->mount), "%s", mnt);
+                if (version != 1)
+                        return; /* v2: /proc/self/cgroup is read directly */
+                a->stage = 2;
+                a->r = ecg_to_errno(cgroup_get_current_controller_path(self, "memory", &cur));
+                if (a->r >= 0)
+                        snprintf(a->current, sizeof(a->current), "%s", cur);
+                return;
+        }
+        a->stage = 3;
+        g = cgroup_new_cgroup(rel);
+        ctl = g ? cgroup_add_controller(g, "memory") : NULL;
+        if (!ctl) {
+                a->r = -ENOMEM;
+                return;
+        }
+        if (version == 1) {
+                /* memsw must not be below the limit: it is set after this */
+                a->r = ecg_to_errno(cgroup_add_value_uint64(ctl, "memory.limit_in_bytes", limit));
+        } else {
+                a->r = ecg_to_errno(cgroup_add_value_uint64(ctl, "memory.max", limit));
+                if (a->r >= 0)
+                        a->r = ecg_to_errno(cgroup_add_value_uint64(ctl, "memory.oom.group", 1));
+        }
+        if (a->r >= 0)
+                a->r = ecg_to_errno(cgroup_create_cgroup(g, 0));
+}
+
+static int lcg_call(enum lcg_op op, const char *rel, int version, uint64_t limit, struct lcg_answer *ret)
+{
+        pid_t self = getpid(), pid;
+        int fds[2], st;
+        size_t got = 0;
+        ssize_t n;
+
+        if (pipe2(fds, O_CLOEXEC) < 0)
+                return -errno;
+        pid = fork();
+        if (pid < 0) {
+                int e = errno;
+                close(fds[0]);
+                close(fds[1]);
+                return -e;
+        }
+        if (pid == 0) {
+                static struct lcg_answer a;
+                close(fds[0]);
+                lcg_child(op, self, rel, version, limit, &a);
+                for (size_t off = 0; off < sizeof(a);) {
+                        n = write(fds[1], (char *)&a + off, sizeof(a) - off);
+                        if (n <= 0)
+                                _exit(1);
+                        off += (size_t)n;
+                }
+                _exit(0);
+        }
+        close(fds[1]);
+        while (got < sizeof(*ret) && (n = read(fds[0], (char *)ret + got, sizeof(*ret) - got)) != 0) {
+                if (n < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        break;
+                }
+                got += (size_t)n;
+        }
+        close(fds[0]);
+        while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+                ;
+        if (got != sizeof(*ret))
+                return -EIO;
+        ret->mount[sizeof(ret->mount) - 1] = ret->current[sizeof(ret->current) - 1] = '\0';
+        return 0;
+}
+
 int cg_open(const char *parent, struct cg **ret, char **ret_err)
 {
+        struct lcg_answer *a = NULL;
         struct cg *c;
         struct statfs sfs;
         char *cur = NULL;
@@ -200,14 +307,25 @@ int cg_open(const char *parent, struct cg **ret, char **ret_err)
                 return -ENOMEM;
         c->dir_fd = c->procs_fd = c->event_fd = c->oom_ctl_fd = c->usage_fd = c->peak_fd = -1;
 
-        r = ecg_to_errno(cgroup_init());
-        if (r < 0) {
+        a = malloc(sizeof(*a));
+        if (!a) {
+                r = -ENOMEM;
+                goto fail;
+        }
+        r = lcg_call(LCG_DISCOVER, NULL, 1, 0, a);
+        if (r >= 0)
+                r = a->r;
+        if (r < 0 && (a->stage == 0 || a->r == 0)) {
                 set_err(ret_err, r, "cannot initialise libcgroup: %s (are cgroups mounted?)", strerror(-r));
                 goto fail;
         }
-        r = ecg_to_errno(cgroup_get_subsys_mount_point("memory", &c->mount));
-        if (r < 0) {
+        if (r < 0 && a->stage == 1) {
                 set_err(ret_err, r, "no memory cgroup controller is mounted: %s", strerror(-r));
+                goto fail;
+        }
+        c->mount = strdup(a->mount);
+        if (!c->mount) {
+                r = -ENOMEM;
                 goto fail;
         }
         if (statfs(c->mount, &sfs) < 0) {
@@ -226,10 +344,14 @@ int cg_open(const char *parent, struct cg **ret, char **ret_err)
                 }
         } else {
                 c->own_parent = true;
-                if (c->version == 2)
+                if (c->version == 2) {
                         r = v2_own_cgroup(&cur);
-                else
-                        r = ecg_to_errno(cgroup_get_current_controller_path(getpid(), "memory", &cur));
+                } else if (a->r < 0) {
+                        r = a->r;
+                } else {
+                        cur = strdup(a->current);
+                        r = cur ? 0 : -ENOMEM;
+                }
                 if (r < 0) {
                         set_err(ret_err, r, "cannot find oomwatch's own memory cgroup: %s", strerror(-r));
                         goto fail;
@@ -261,9 +383,11 @@ int cg_open(const char *parent, struct cg **ret, char **ret_err)
                 if (r < 0)
                         goto fail;
         }
+        free(a);
         *ret = c;
         return 0;
 fail:
+        free(a);
         free(cur);
         cg_forget(c);
         return r;
@@ -566,8 +690,7 @@ static void v2_leave_leaf(struct cg *c)
 
 int cg_create(struct cg *c, uint64_t limit, uint64_t swap, char **ret_err)
 {
-        struct cgroup *g = NULL;
-        struct cgroup_controller *ctl;
+        struct lcg_answer *a = NULL;
         int r;
 
         if (asprintf(&c->rel, "%s/oomwatch.%d", strcmp(c->parent, "/") == 0 ? "" : c->parent, (int)getpid()) < 0 ||
@@ -580,26 +703,12 @@ int cg_create(struct cg *c, uint64_t limit, uint64_t swap, char **ret_err)
                         return r;
         }
 
-        g = cgroup_new_cgroup(c->rel);
-        if (!g)
+        a = malloc(sizeof(*a));
+        if (!a)
                 return -ENOMEM;
-        ctl = cgroup_add_controller(g, "memory");
-        if (!ctl) {
-                r = -ENOMEM;
-                goto out;
-        }
-        if (c->version == 1) {
-                /* memsw must not be below the limit: set the limit first */
-                r = ecg_to_errno(cgroup_add_value_uint64(ctl, "memory.limit_in_bytes", limit));
-        } else {
-                r = ecg_to_errno(cgroup_add_value_uint64(ctl, "memory.max", limit));
-                if (r >= 0)
-                        r = ecg_to_errno(cgroup_add_value_uint64(ctl, "memory.oom.group", 1));
-        }
-        if (r < 0)
-                goto out;
-
-        r = ecg_to_errno(cgroup_create_cgroup(g, 0));
+        r = lcg_call(LCG_CREATE, c->rel, c->version, limit, a);
+        if (r >= 0)
+                r = a->r;
         if (r < 0) {
                 if (r == -ENOENT || r == -EINVAL || r == -ENODEV)
                         set_err(ret_err, r,
@@ -674,7 +783,7 @@ int cg_create(struct cg *c, uint64_t limit, uint64_t swap, char **ret_err)
         }
         r = 0;
 out:
-        cgroup_free(&g);
+        free(a);
         return r;
 }
 
