@@ -9,6 +9,10 @@
 #     oomwatch's and unshare's
 #  4. SIGTERM from inside the namespace (kill 1), which init without a
 #     handler would never see, reaches the target too
+#  5. v2 only: a container's view, with its own cgroup namespace and
+#     cgroup2 mount (/proc/self/cgroup says 0::/): oomwatch, PID 1 alone in
+#     the namespace's root cgroup, moves into its leaf, the target runs in
+#     /oomwatch.1 under its limit, and the cgroup is as before afterwards
 . "$(dirname "$0")/lib.sh"
 
 command -v unshare >/dev/null || skip "no unshare(1)"
@@ -68,5 +72,22 @@ pid1 inside sh -c 'trap "echo got TERM; exit 43" TERM; kill -TERM 1; while :; do
 un_wait inside
 grep -q 'got TERM' "$T/inside.out" || fail "kill 1 inside the namespace did not reach the target: $(cat "$T/inside.log")"
 assert_eq "$ST" 43 "status after kill -TERM 1 inside the namespace"
+
+# 5 ---------------------------------------------------------------------------
+if cg_v2; then
+        ow_make_cgroup
+        unshare --pid --fork --mount-proc sh -c "echo 0 > '$OW_CG/cgroup.procs' &&
+                exec unshare --cgroup sh -c 'umount -l /sys/fs/cgroup && mount -t cgroup2 cgroup2 /sys/fs/cgroup && exec \"\$@\"' sh \"\$@\"" sh \
+                "$OW_BIN" run -m 64M -d "$T/dumps" -r "$T/reports" -- \
+                sh -c 'cat /proc/self/cgroup; cat /sys/fs/cgroup/oomwatch.1/memory.max; exit 7' >"$T/ns.out" 2>"$T/ns.log" &
+        UN=$!
+        at_exit "kill -KILL $UN 2>/dev/null"
+        un_wait ns
+        [ "$ST" = 7 ] || fail "status in a container's cgroup namespace: $ST: $(cat "$T/ns.out" "$T/ns.log")"
+        assert_eq "$(sed -n 1p "$T/ns.out")" "0::/oomwatch.1" "the target's cgroup as the container sees it"
+        assert_eq "$(sed -n 2p "$T/ns.out")" $((64 << 20)) "the target's memory.max"
+        assert_eq "$(find "$OW_CG" -mindepth 1 -type d | wc -l)" 0 "cgroups left in the container's cgroup"
+        grep -qw memory "$OW_CG/cgroup.subtree_control" && fail "+memory still enabled in the container's cgroup"
+fi
 
 assert_no_ow_cgroups
