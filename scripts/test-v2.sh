@@ -16,7 +16,8 @@
 # powers off.
 #
 # PATTERN   integration tests to run (run.sh patterns); default: $V2_TESTS or
-#           the OOM, signal, restart, PID 1 and v2-only tests.
+#           the OOM, signal, restart, PID 1 and v2-only tests, lib.sh's own
+#           cgroup helpers (t_leaky_oom_killed_in_cgroup) and dumps on demand.
 #
 # Environment:
 #   OOMWATCH_BUILD  the build to test (default <repo>/build); must be on the
@@ -49,7 +50,7 @@ vm_timeout=${V2_TIMEOUT:-900}
 kvm_boot_s=${V2_KVM_BOOT_S:-30}
 mem=${V2_MEM:-2G}
 default_tests="t_run_slow_leak_oom_kill t_run_instant_oom t_run_kill9_is_not_oom t_run_sigterm_forwarded
-t_run_restart_on_oom t_pid1_ t_v2_"
+t_run_restart_on_oom t_pid1_ t_v2_ t_leaky_oom_killed_in_cgroup t_capture_dump_command"
 if [ $# -gt 0 ]; then
         tests="$*"
 else

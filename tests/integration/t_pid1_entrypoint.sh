@@ -42,10 +42,10 @@ un_wait() { # NAME: wait for unshare, set ST
 }
 
 # 1 ---------------------------------------------------------------------------
-pid1 exit7 sh -c 'echo "pid $$"; exit 7'
+pid1 exit7 sh -c 'echo "ppid $PPID"; exit 7'
 un_wait exit7
 assert_eq "$ST" 7 "status of a target exiting 7"
-grep -q '^pid 2$' "$T/exit7.out" || fail "the target was not PID 2: $(cat "$T/exit7.out" "$T/exit7.log")"
+grep -q '^ppid 1$' "$T/exit7.out" || fail "oomwatch was not PID 1: $(cat "$T/exit7.out" "$T/exit7.log")"
 
 pid1 sig sh -c 'kill -USR2 $$'
 un_wait sig
