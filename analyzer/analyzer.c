@@ -196,6 +196,8 @@ static int load_column(struct builder *b, const char *path, size_t col, char **r
                 return au_err(ret_err, r, path, 0, "out of memory");
         }
         for (size_t i = 0; i < p->nstacks && r >= 0; i++) {
+                if (b->o && b->o->progress && (i & 1023) == 0)
+                        b->o->progress(b->o->progress_data, path, i, p->nstacks);
                 r = translate(b, sp, p, &p->stacks[i]);
                 if (r < 0)
                         break;
@@ -207,6 +209,8 @@ static int load_column(struct builder *b, const char *path, size_t col, char **r
                 b->vals[(size_t)pi * b->ncols + col] += p->stacks[i].bytes;
         }
         b->r->totals[col] = p->total_bytes;
+        if (b->o && b->o->progress && r >= 0)
+                b->o->progress(b->o->progress_data, path, p->nstacks, p->nstacks);
         sym_space_free(sp);
         hp_profile_free(p);
         if (r < 0)

@@ -31,6 +31,11 @@ struct an_options {
         uint32_t max_frames;    /* frames per stack */
         uint32_t max_stacks;    /* stacks per dump */
         double suspect_score;   /* trend: minimum score of a suspect; 0 = 0.5 */
+        /* called now and then while dumps are read and symbolized, for a
+         * progress display: dump is the file, done of total its stacks.
+         * NULL: none. Must not call back into the analyzer. */
+        void (*progress)(void *userdata, const char *dump, size_t done, size_t total);
+        void *progress_data;
 };
 
 #define AN_DEFAULT_TOP 20

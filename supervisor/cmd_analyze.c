@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "analyzer.h"
 #include "commands.h"
@@ -121,8 +123,47 @@ static int finish(const char *cmd, int r, struct an_report *rep, char *err, enum
         return 0;
 }
 
+/* On a terminal, a line on stderr that says how far the analysis is:
+ * "reading DUMP: 41% of 11400 stacks", rewritten at most every 100 ms and
+ * erased at the end. Never when stderr is a file or a pipe. */
+struct progress {
+        struct timespec last;
+        bool shown;
+};
+
+static void show_progress(void *userdata, const char *dump, size_t done, size_t total)
+{
+        struct progress *p = userdata;
+        struct timespec now;
+        const char *base = strrchr(dump, '/');
+
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        if (done != total && p->shown &&
+            (now.tv_sec - p->last.tv_sec) * 1000 + (now.tv_nsec - p->last.tv_nsec) / 1000000 < 100)
+                return;
+        p->last = now;
+        p->shown = true;
+        fprintf(stderr, "\r\033[Koomwatch: %s: %zu%% of %zu stacks", base ? base + 1 : dump,
+                total ? done * 100 / total : 100, total);
+}
+
+static void progress_setup(struct an_options *o, struct progress *p)
+{
+        if (isatty(STDERR_FILENO)) {
+                o->progress = show_progress;
+                o->progress_data = p;
+        }
+}
+
+static void progress_done(const struct progress *p)
+{
+        if (p->shown)
+                fputs("\r\033[K", stderr);
+}
+
 int cmd_diff(int argc, char **argv)
 {
+        struct progress pg = { 0 };
         struct an_options o = { 0 };
         enum an_format fmt = AN_FORMAT_TEXT;
         const char *base = NULL;
@@ -136,12 +177,15 @@ int cmd_diff(int argc, char **argv)
         }
         struct an_report *rep = NULL;
         char *err = NULL;
+        progress_setup(&o, &pg);
         r = an_diff_paths(base, argv[optind], &o, &rep, &err);
+        progress_done(&pg);
         return finish("diff", r, rep, err, fmt);
 }
 
 int cmd_trend(int argc, char **argv)
 {
+        struct progress pg = { 0 };
         struct an_options o = { 0 };
         enum an_format fmt = AN_FORMAT_TEXT;
         int r = parse_opts("trend", argc, argv, false, &o, &fmt, NULL);
@@ -153,6 +197,8 @@ int cmd_trend(int argc, char **argv)
         }
         struct an_report *rep = NULL;
         char *err = NULL;
+        progress_setup(&o, &pg);
         r = an_trend_paths((const char *const *)(argv + optind), (size_t)(argc - optind), &o, &rep, &err);
+        progress_done(&pg);
         return finish("trend", r, rep, err, fmt);
 }
