@@ -49,6 +49,8 @@ enum ev_tag { EV_SIGNAL = 1, EV_INOTIFY, EV_CGROUP, EV_TIMER, EV_AGENT, EV_CONTR
 #define MAX_PENDING AC_PENDING_MAX
 #define STAT_SAMPLE_MS 100
 #define POLL_THRESHOLDS_MS 100      /* where the kernel has no threshold notification (v2) */
+#define POLL_THRESHOLDS_NEAR_MS 10  /* ... once usage is within NEAR_PERCENT of an armed threshold */
+#define POLL_NEAR_PERCENT 25
 #define STATUS_MIN_INTERVAL_MS 200  /* the status file is rewritten at most this often in a burst */
 #define OOM_RECHECK_MS 50           /* v1 signals OOM before the kill is counted: look again */
 #define OOM_RECHECKS 10
@@ -831,6 +833,7 @@ static void on_threshold(struct sup *s, enum ev_tag tag, unsigned i)
 static void poll_thresholds(struct sup *s)
 {
         bool armed = false;
+        unsigned lowest = 100; /* the lowest armed threshold, in percent */
 
         s->poll_deadline = NO_DEADLINE;
         if (!s->poll_thresholds || s->state != S_RUNNING || !s->target || s->target_dead)
@@ -838,14 +841,23 @@ static void poll_thresholds(struct sup *s)
         sample_memory(s, true);
         for (unsigned i = 0; i < s->cfg->n_warn_at; i++) {
                 check_threshold(s, EV_WARN, i);
+                if (!s->warn_fired[i] && s->cfg->warn_at[i] < lowest)
+                        lowest = s->cfg->warn_at[i];
                 armed |= !s->warn_fired[i];
         }
         if (s->cfg->gdump == CFG_AUTO) {
                 check_threshold(s, EV_GDUMP, 0);
+                if (!s->gdump_fired && s->cfg->gdump_percent < lowest)
+                        lowest = s->cfg->gdump_percent;
                 armed |= !s->gdump_fired;
         }
-        if (armed)
-                s->poll_deadline = now_ms() + POLL_THRESHOLDS_MS;
+        /* an instant OOM crosses the last 25% of the limit in milliseconds:
+         * close to a threshold, look ten times as often */
+        if (armed) {
+                bool near = lowest <= POLL_NEAR_PERCENT ||
+                            s->last_stat.usage >= s->cfg->memory_limit / 100 * (lowest - POLL_NEAR_PERCENT);
+                s->poll_deadline = now_ms() + (near ? POLL_THRESHOLDS_NEAR_MS : POLL_THRESHOLDS_MS);
+        }
 }
 
 static void check_threshold(struct sup *s, enum ev_tag tag, unsigned i)
@@ -864,6 +876,7 @@ static void check_threshold(struct sup *s, enum ev_tag tag, unsigned i)
                 if (s->gdump_fired || s->last_stat.usage < s->cfg->memory_limit / 100 * s->cfg->gdump_percent)
                         return;
                 s->gdump_fired = true;
+                say(s, 1, "memory at %u%% of the limit: switching peak dumps on", s->cfg->gdump_percent);
                 request(s, P_GDUMP, -1, false);
         }
 }

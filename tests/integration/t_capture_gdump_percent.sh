@@ -28,9 +28,10 @@ run_case on
 on_written=$WRITTEN on_top=$TOP on_cov=$COV
 run_case 90%
 grep -q "peak dumps switched on" "$OW_LOG" || fail "gdump 90%: peak dumps were never switched on"
-# no u dump arrived before the switch
+# no u dump arrived before oomwatch asked the agent to switch them on (the
+# agent's answer may come after the first dumps it caused)
 first_u=$(grep -n '^oomwatch: dump oomwatch\.[0-9]*\.[0-9]*\.u' "$OW_LOG" | head -1 | cut -d: -f1)
-switch=$(grep -n 'peak dumps switched on' "$OW_LOG" | head -1 | cut -d: -f1)
+switch=$(grep -n 'switching peak dumps on' "$OW_LOG" | head -1 | cut -d: -f1)
 [ -z "$first_u" ] || [ "$first_u" -gt "$switch" ] || fail "a peak dump arrived before the switch (log line $first_u < $switch)"
 assert_ge "$on_written" $((5 * WRITTEN)) "files written with gdump on vs 5 x with 90%"
 assert_eq "$TOP" "$on_top" "top function"
