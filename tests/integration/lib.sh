@@ -276,6 +276,9 @@ ow_make_cgroup() {
 ow_start() {
         [ -x "$OW_BIN" ] || fail "$OW_BIN is not built"
         OW_LOG=$T/oomwatch.log
+        # emptied here, not by the background job's redirection: a second run
+        # in one test must not find the first run's "listening on"
+        : >"$OW_LOG"
         if cg_v2; then
                 ow_make_cgroup
                 (cg_exec "$OW_CG" "$OW_BIN" run -d "$T/dumps" -r "$T/reports" "$@") >"$T/oomwatch.out" 2>"$OW_LOG" &
