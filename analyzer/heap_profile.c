@@ -545,7 +545,9 @@ int hp_dump_name_parse(const char *path, struct hp_dump_name *ret)
          * prefix may itself contain dots */
         const char *end = base + len - 5;
         const char *d3 = NULL, *d2 = NULL, *d1 = NULL;
-        for (const char *q = end - 1; q >= base; q--) {
+        /* index arithmetic: a pointer may not step before base */
+        for (size_t i = (size_t)(end - base); i-- > 0;) {
+                const char *q = base + i;
                 if (*q != '.')
                         continue;
                 if (!d3)

@@ -365,3 +365,7 @@ assert_no_ow_cgroups() {
 }
 
 json() { jq -r "$2" "$1"; }
+
+# Is oomwatch an AddressSanitizer build (make SANITIZE=1)? Its allocator keeps
+# freed memory in quarantine and everything runs a few times slower.
+ow_sanitized() { ldd "$OW_BIN" 2>/dev/null | grep -q libasan; }

@@ -22,6 +22,12 @@ rss1=$(rss_kib "$OW_PID") d1=$(ls "$T/dumps" | wc -l)
 touch "$T/runs.go.$restarts"
 WAIT_TIMEOUT=60 ow_wait || fail "oomwatch did not exit"
 echo "after 21 runs: $rss0 KiB RSS, $d0 dumps; after $((restarts + 1)) runs: $rss1 KiB RSS, $d1 dumps"
-assert_le "$rss1" $((rss0 + 256)) "RSS of oomwatch (KiB)"
+if ow_sanitized; then
+        # AddressSanitizer's quarantine holds freed memory: RSS says nothing
+        # there; its leak check at oomwatch's exit does the job instead
+        echo "RSS not compared: AddressSanitizer build"
+else
+        assert_le "$rss1" $((rss0 + 256)) "RSS of oomwatch (KiB)"
+fi
 assert_le "$d1" $((d0 + 10)) "dumps in the dump directory"
 assert_no_ow_cgroups

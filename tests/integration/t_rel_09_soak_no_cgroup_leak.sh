@@ -62,6 +62,12 @@ echo "after 21 runs: $fd0 fds, $rss0 KiB RSS; after $((restarts + 1)) runs: $fd1
 assert_eq "$OW_STATUS" 1 "status after the last restart"
 assert_eq "$(wc -l < "$T/runs")" $((restarts + 1)) "runs"
 assert_eq "$fd1" "$fd0" "open fds of oomwatch"
-assert_le "$rss1" $((rss0 + 256)) "RSS of oomwatch (KiB)"
+if ow_sanitized; then
+        # AddressSanitizer's quarantine holds freed memory: RSS says nothing
+        # there; its leak check at oomwatch's exit does the job instead
+        echo "RSS not compared: AddressSanitizer build"
+else
+        assert_le "$rss1" $((rss0 + 256)) "RSS of oomwatch (KiB)"
+fi
 [ -z "$(find "$T/dumps" -name '*.heap')" ] || fail "dumps were written: $(ls "$T/dumps" | head -n 3)"
 assert_no_ow_cgroups
