@@ -143,7 +143,7 @@ row ""
 
 # ---- 4, 5, 6: OOM kills --------------------------------------------------------------
 # one supervised leaky-server until its OOM kill; prints
-# "<analysis_ms> <coverage> <highest dump seq> <oomwatch CPU ticks> <most dumps on disk>"
+# "<analysis_ms> <coverage> <highest dump seq> <oomwatch CPU ns> <most dumps on disk>"
 oom_run() { # CONF_TEXT ENDPOINT
         local d=$work/oom p url pid max=0 n ticks=0 b
         rm -rf "$d"
@@ -163,7 +163,8 @@ oom_run() { # CONF_TEXT ENDPOINT
                 a=("$d"/dumps/oomwatch.*.heap)
                 n=${#a[@]}
                 [ "$n" -gt "$max" ] && max=$n
-                ticks=$(awk '{ print $14 + $15 }' "/proc/$pid/stat" 2>/dev/null || echo "$ticks")
+                # CPU time on the run queue, in ns (finer than stat's clock ticks)
+                ticks=$(awk '{ print $1 }' "/proc/$pid/schedstat" 2>/dev/null || echo "$ticks")
         done
         wait "$pid" 2>/dev/null
         b=$(find "$d/reports" -mindepth 1 -maxdepth 1 -type d | head -1)
@@ -185,9 +186,8 @@ f=$(series '[profiling]\ngdump = on\n[dumps]\nkeep = 4\n' oom)
 read -r seq_m _ _ < <(col "$f" 3)
 read -r tick_m _ _ < <(col "$f" 4)
 read -r max_m max_lo max_hi < <(col "$f" 5)
-hz=$(getconf CLK_TCK)
-row "dumps written per run (median): $((${seq_m%.*} + 1)); oomwatch CPU for the whole run: ${tick_m} ticks of 1/$hz s;"
-row "CPU per 1000 dumps: $(awk -v t="$tick_m" -v s="$seq_m" -v hz="$hz" 'BEGIN { printf "%.0f ms", 1000 * t / hz / (s + 1) * 1000 }');"
+row "dumps written per run (median): $((${seq_m%.*} + 1)); oomwatch CPU for the whole run (start-up to the kill): $(awk -v t="$tick_m" 'BEGIN { printf "%.1f ms", t / 1e6 }');"
+row "CPU per 1000 dumps: $(awk -v t="$tick_m" -v s="$seq_m" 'BEGIN { printf "%.1f ms", t / 1e6 / (s + 1) * 1000 }');"
 row "most dumps on disk at once: median $max_m, min $max_lo, max $max_hi (bound: baseline + keep = 5, + the one being written)"
 row ""
 

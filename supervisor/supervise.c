@@ -14,6 +14,7 @@
 #include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/timerfd.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -1268,6 +1269,40 @@ static void on_signal(struct sup *s)
         }
 }
 
+/* A full dump file system (ENOSPC) cuts the next dumps short: when the
+ * space left would not hold two more dumps of the size just written, the
+ * oldest dumps go first (never a process's baseline or its newest dump),
+ * until it would or only those are left. */
+static void make_room(struct sup *s, uint64_t dump_bytes)
+{
+        struct statvfs v;
+        uint64_t need = 2 * dump_bytes;
+        unsigned dropped = 0;
+
+        for (int round = 0; round < 64; round++) {
+                const struct win_dump *victim = NULL, *base, *newest;
+                char *name;
+
+                if (fstatvfs(s->dir_fd, &v) < 0 || (uint64_t)v.f_bavail * v.f_frsize >= need)
+                        break;
+                for (size_t i = 0; i < win_count(s->win) && !victim; i++) {
+                        const struct win_dump *d = win_get(s->win, i);
+                        if (!d || d->baseline || d->pinned)
+                                continue;
+                        if (win_pair(s->win, d->pid, &base, &newest) == 0 && (d == newest || d == base))
+                                continue;
+                        victim = d;
+                }
+                if (!victim || !(name = strdup(victim->name)))
+                        break;
+                if (win_drop(s->win, name) > 0)
+                        dropped++;
+                free(name);
+        }
+        if (dropped)
+                say(s, 0, "the dump directory is nearly full: removed the %u oldest dumps", dropped);
+}
+
 static void drain_inotify(struct sup *s)
 {
         char buf[16384] __attribute__((aligned(__alignof__(struct inotify_event))));
@@ -1291,6 +1326,11 @@ static void drain_inotify(struct sup *s)
                                         say(s, 2, "dump %s", ev->name);
                                         evt_emit(s->evt, "dump", ",\"file\":%s", evt_json_str(ev->name, j, sizeof(j)));
                                         write_status(s, false);
+                                        {
+                                                struct stat st;
+                                                if (fstatat(s->dir_fd, ev->name, &st, AT_SYMLINK_NOFOLLOW) == 0)
+                                                        make_room(s, (uint64_t)st.st_size);
+                                        }
                                         if (s->state == S_RUNNING && !s->target_dead)
                                                 sample_memory(s, false);
                                 }
