@@ -60,32 +60,9 @@ int cmd_dump(int argc, char **argv)
                 fprintf(stderr, "oomwatch dump: expected at most one SUPERVISOR-PID. Try 'oomwatch dump --help'.\n");
                 return OW_EXIT_USAGE;
         }
-        if (argc - optind == 1) {
-                char *end;
-                long v;
-                errno = 0;
-                v = strtol(argv[optind], &end, 10);
-                if (errno || *end || v <= 0 || v > 0x3fffffff) {
-                        fprintf(stderr, "oomwatch dump: '%s' is not a process id\n", argv[optind]);
-                        return OW_EXIT_USAGE;
-                }
-                pid = (pid_t)v;
-        } else {
-                pid_t pids[8];
-                int n = ctl_find_supervisors(pids, 8);
-                if (n <= 0) {
-                        fprintf(stderr, "oomwatch dump: no running 'oomwatch run' found\n");
-                        return 1;
-                }
-                if (n > 1) {
-                        fprintf(stderr, "oomwatch dump: %d supervisors are running; name one:", n);
-                        for (int i = 0; i < n && i < 8; i++)
-                                fprintf(stderr, " %d", (int)pids[i]);
-                        fputc('\n', stderr);
-                        return OW_EXIT_USAGE;
-                }
-                pid = pids[0];
-        }
+        r = ctl_pick_supervisor("dump", argc - optind == 1 ? argv[optind] : NULL, NULL, &pid);
+        if (r)
+                return r;
         r = ctl_request(pid, baseline ? CTL_DUMP_BASELINE : CTL_DUMP, DUMP_TIMEOUT_MS, buf, sizeof(buf));
         if (r < 0) {
                 fprintf(stderr, "oomwatch dump: %s\n", buf);

@@ -113,34 +113,10 @@ int cmd_status(int argc, char **argv)
                 snprintf(dir, sizeof(dir), "%s", argv[optind]);
         } else {
                 pid_t pid;
-                if (argc - optind == 1) {
-                        char *end;
-                        long v;
-                        errno = 0;
-                        v = strtol(argv[optind], &end, 10);
-                        if (errno || *end || v <= 0 || v > 0x3fffffff) {
-                                fprintf(stderr, "oomwatch status: '%s' is neither a directory nor a process id\n",
-                                        argv[optind]);
-                                return OW_EXIT_USAGE;
-                        }
-                        pid = (pid_t)v;
-                } else {
-                        pid_t pids[8];
-                        int n = ctl_find_supervisors(pids, 8);
-                        if (n <= 0) {
-                                fprintf(stderr, "oomwatch status: no running 'oomwatch run' found; "
-                                                "name its dump directory to see its last status\n");
-                                return 1;
-                        }
-                        if (n > 1) {
-                                fprintf(stderr, "oomwatch status: %d supervisors are running; name one:", n);
-                                for (int i = 0; i < n && i < 8; i++)
-                                        fprintf(stderr, " %d", (int)pids[i]);
-                                fputc('\n', stderr);
-                                return OW_EXIT_USAGE;
-                        }
-                        pid = pids[0];
-                }
+                r = ctl_pick_supervisor("status", argc - optind == 1 ? argv[optind] : NULL,
+                                        "; name its dump directory to see its last status", &pid);
+                if (r)
+                        return r;
                 r = ctl_request(pid, CTL_WHERE, 5000, dir, sizeof(dir));
                 if (r < 0) {
                         fprintf(stderr, "oomwatch status: %s\n", dir);

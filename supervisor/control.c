@@ -133,6 +133,39 @@ out:
         return r;
 }
 
+int ctl_pick_supervisor(const char *cmd, const char *arg, const char *what_else, pid_t *ret)
+{
+        pid_t pids[8];
+        int n;
+
+        if (arg) {
+                char *end;
+                long v;
+                errno = 0;
+                v = strtol(arg, &end, 10);
+                if (errno || *end || v <= 0 || v > 0x3fffffff) {
+                        fprintf(stderr, "oomwatch %s: '%s' is not a process id\n", cmd, arg);
+                        return 125;
+                }
+                *ret = (pid_t)v;
+                return 0;
+        }
+        n = ctl_find_supervisors(pids, 8);
+        if (n <= 0) {
+                fprintf(stderr, "oomwatch %s: no running 'oomwatch run' found%s\n", cmd, what_else ? what_else : "");
+                return 1;
+        }
+        if (n > 1) {
+                fprintf(stderr, "oomwatch %s: %d supervisors are running; name one:", cmd, n);
+                for (int i = 0; i < n && i < 8; i++)
+                        fprintf(stderr, " %d", (int)pids[i]);
+                fputc('\n', stderr);
+                return 125;
+        }
+        *ret = pids[0];
+        return 0;
+}
+
 int ctl_find_supervisors(pid_t *pids, int max)
 {
         DIR *d = opendir("/proc");

@@ -42,3 +42,10 @@ int ctl_request(pid_t pid, enum ctl_request request, unsigned timeout_ms, char *
 /* The pids of running `oomwatch run` supervisors other than ourselves
  * (from /proc). Returns the count; fills up to max into pids. */
 int ctl_find_supervisors(pid_t *pids, int max);
+
+/* The supervisor a command names: arg (a pid), or with arg NULL the one
+ * running on this machine. On failure prints "oomwatch <cmd>: reason" on
+ * stderr (what_else: how else to name one, for the "none running" case)
+ * and returns the exit status: 125 for a bad pid or several supervisors,
+ * 1 for none. Returns 0 and sets *ret on success. */
+int ctl_pick_supervisor(const char *cmd, const char *arg, const char *what_else, pid_t *ret);

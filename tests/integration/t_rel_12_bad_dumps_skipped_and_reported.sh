@@ -1,10 +1,11 @@
 #!/bin/bash
-# Promise 12: truncated, empty and corrupt dumps are reported, not only
-# skipped. While leaky-server leaks, three regular files named as its newest
-# dumps are renamed into the dump dir: an empty one, one of garbage after a
-# valid header line, and a real dump cut in half. After the OOM kill each of
-# them is named as unusable, on stderr or in report.txt, and incident.json
-# does not list them as plain dumps (no "bad"/"error" mark).
+# Promise 12: a dump is used only if it parses, and truncated, empty and
+# corrupt dumps are reported. While leaky-server leaks, three regular files
+# named as its newest dumps are renamed into the dump dir (IN_MOVED_TO): an
+# empty one, one of garbage after a valid header line, and a real dump cut
+# in half. After the OOM kill the bundle's diff uses none of them and still
+# names the leak; each is named as unusable on stderr or in report.txt, and
+# incident.json marks them.
 . "$(dirname "$0")/lib.sh"
 
 mkdir -p "$T/staging"
@@ -33,6 +34,7 @@ echo "diff: $base -> $new"
 case "$new $base" in *.9000*) fail "the diff used a bad dump: $base -> $new" ;; esac
 [ "$new" != null ] || fail "no diff in the bundle: $(head -n 20 "$b/report.txt")"
 top=$(json "$b/incident.json" '.diff.top[0].function')
+case $top in process_leak | process_oom_burst) ;; *) fail "top grower: $top" ;; esac
 for seq in 900000 900001 900002; do
         grep -q "oomwatch\.$pid\.$seq\." "$OW_LOG" "$b/report.txt" ||
                 fail "dump $seq (empty/corrupt/truncated) is not reported on stderr or in report.txt"
