@@ -3,7 +3,7 @@
 # one a millisecond. oomwatch rotates as the dumps complete: once it has
 # caught up the dump directory holds at most baseline + keep dumps; while
 # jemalloc writes faster than oomwatch is scheduled, a few more may stand
-# for a moment (the bound below allows 4). The bundle still names
+# for a moment (the bound below allows 8). The bundle still names
 # process_oom_burst.
 . "$(dirname "$0")/lib.sh"
 
@@ -27,8 +27,10 @@ assert_eq "$OW_STATUS" 137 "oomwatch exit status"
 a=("$T"/dumps/oomwatch.*.heap)
 echo "most dumps seen at once: $max; left at the end: ${#a[@]}"
 assert_le "${#a[@]}" $((1 + keep)) "dumps left (baseline + keep)"
-lag=4
-ow_sanitized && lag=8 # an AddressSanitizer build handles each event a few times slower
+# measured on a quiet 2-core machine (scripts/bench.sh): up to 13 files at
+# once, i.e. 7 beyond the bound; broken rotation leaves a hundred
+lag=8
+ow_sanitized && lag=12 # an AddressSanitizer build handles each event a few times slower
 assert_le "$max" $((1 + keep + 1 + lag)) "dumps on disk at any moment"
 b=$(ow_bundle)
 written=$(ls "$b"/dumps | sed -n 's/^oomwatch\.[0-9]*\.\([0-9]*\)\..*/\1/p' | sort -n | tail -1)
