@@ -374,6 +374,16 @@ assert_no_ow_cgroups() {
 
 json() { jq -r "$2" "$1"; }
 
+# leak_until_gone [MB [MAX]]: GET /leak?mb=MB (2) until oomwatch exits, at
+# most MAX (200) requests: a slow leak that ends in the OOM kill.
+leak_until_gone() {
+        local i
+        for ((i = 0; i < ${2:-200}; i++)); do
+                proc_gone "$OW_PID" && break
+                curl -s -o /dev/null --max-time 10 "$LEAKY_URL/leak?mb=${1:-2}"
+        done
+}
+
 # Is oomwatch an AddressSanitizer build (make SANITIZE=1)? Its allocator keeps
 # freed memory in quarantine and everything runs a few times slower.
 ow_sanitized() { ldd "$OW_BIN" 2>/dev/null | grep -q libasan; }

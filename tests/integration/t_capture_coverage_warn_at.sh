@@ -14,10 +14,7 @@ run_case() { # NAME WARN_AT ENDPOINT
         if [ "$ep" = oom ]; then
                 curl -s -o /dev/null --max-time 60 "$LEAKY_URL/oom"
         else
-                for _ in $(seq 1 300); do
-                        proc_gone "$OW_PID" && break
-                        curl -s -o /dev/null --max-time 10 "$LEAKY_URL/leak?mb=2"
-                done
+                leak_until_gone 2 300
         fi
         WAIT_TIMEOUT=60 ow_wait || fail "$name: oomwatch did not exit"
         assert_eq "$OW_STATUS" 137 "$name: status"

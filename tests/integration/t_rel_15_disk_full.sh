@@ -11,10 +11,7 @@ mount -t tmpfs -o size=160k,mode=0700 oomwatch-test "$T/dumps" || skip "cannot m
 at_exit "umount -l '$T/dumps'"
 printf '[profiling]\ngdump = on\n[dumps]\nkeep = 1000\n' > "$T/c.conf"
 ow_start_leaky -m 96M -c "$T/c.conf" -v
-for _ in $(seq 1 200); do
-        proc_gone "$OW_PID" && break
-        curl -s -o /dev/null --max-time 10 "$LEAKY_URL/leak?mb=2"
-done
+leak_until_gone
 WAIT_TIMEOUT=60 ow_wait || fail "oomwatch did not exit"
 assert_eq "$OW_STATUS" 137 "status"
 echo "tmpfs use at the end: $(df -k "$T/dumps" | awk 'NR == 2 { print $3 " of " $2 " KiB" }')"

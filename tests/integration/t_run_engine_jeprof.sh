@@ -7,10 +7,7 @@
 command -v jeprof >/dev/null || skip "jeprof is not installed"
 printf '[report]\nengine = jeprof\n' > "$T/c.conf"
 ow_start_leaky -m 96M -c "$T/c.conf"
-for _ in $(seq 1 200); do
-        proc_gone "$OW_PID" && break
-        curl -s -o /dev/null --max-time 10 "$LEAKY_URL/leak?mb=2"
-done
+leak_until_gone
 WAIT_TIMEOUT=60 ow_wait || fail "oomwatch did not exit"
 assert_eq "$OW_STATUS" 137 "status"
 b=$(ow_bundle)

@@ -14,10 +14,7 @@ assert_eq "$(stat -c %U "$T/dumps")" nobody "owner of the dump directory"
 assert_eq "$(stat -c %a "$T/dumps")" 700 "mode of the dump directory"
 pid=$(jq -r .target_pid "$T/dumps/oomwatch-status.json")
 assert_eq "$(awk '/^Uid:/ { print $2 }' "/proc/$pid/status")" "$(id -u nobody)" "target uid"
-for _ in $(seq 1 200); do
-        proc_gone "$OW_PID" && break
-        curl -s -o /dev/null --max-time 10 "$LEAKY_URL/leak?mb=2"
-done
+leak_until_gone
 WAIT_TIMEOUT=60 ow_wait || fail "oomwatch did not exit"
 assert_eq "$OW_STATUS" 137 "status"
 b=$(ow_bundle)
