@@ -1,5 +1,7 @@
 /* Symbolizer on elfutils libdwfl; see symbolize.h. */
 #include "symbolize.h"
+#include "symfiles.h"
+#include "symindex.h"
 
 #include <ctype.h>
 #include <dlfcn.h>
@@ -14,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 typedef char *(*demangle_fn)(const char *, char *, size_t *, int *);
@@ -32,6 +35,13 @@ struct sym_module {
         Dwfl_Module *mod;
         struct load_seg *segs;
         size_t nsegs;
+        /* its separate debug file (libdwfl's userdata: stable address) */
+        struct sf_module *sf;
+        unsigned long addresses;   /* distinct addresses resolved in it */
+        /* the symbol table, indexed on first use (NULL for ET_REL: libdwfl) */
+        struct si_index *six;
+        bool six_built;
+        uint32_t *six_names;   /* per indexed symbol: pool id of its name + 1 */
         /* cache: vaddr -> result index + 1 */
         uint64_t *keys;
         uint32_t *vals;
@@ -103,6 +113,7 @@ struct sym_ctx {
         unsigned nopened;
         char *debuginfo_path;
         Dwfl_Callbacks cb;
+        struct sf_ctx files;
         unsigned long lookups;
 };
 
@@ -128,39 +139,95 @@ static void cut(char *s, size_t a, size_t b)
         memmove(s + a, s + b, strlen(s + b) + 1);
 }
 
-/* Remove innermost groups open..close (no nested open/close inside),
- * repeatedly, like jeprof's `while (s/\([^()]*\)(\s*const)?//g) {}`. */
-static void strip_groups(char *s, char open, char close, bool eat_const)
+/* Remove the argument lists: every '(' outside template arguments with
+ * everything up to its matching ')' and a "const" after it, like jeprof's
+ * `while (s/\([^()]*\)(\s*const)?//g) {}` (so "(anonymous namespace)" and
+ * the "()" of "operator()" go too), but parentheses inside template
+ * arguments ("std::function<void (int)>") stay. */
+static void strip_arguments(char *s)
 {
-        bool changed = true;
-        while (changed) {
-                changed = false;
-                size_t last_open = SIZE_MAX, i = 0;
-                while (s[i]) {
-                        if (s[i] == open) {
-                                last_open = i++;
-                                continue;
-                        }
-                        if (s[i] != close || last_open == SIZE_MAX) {
-                                i++;
-                                continue;
-                        }
-                        size_t end = i + 1;
-                        if (eat_const) {
-                                size_t j = end;
-                                while (isspace((unsigned char)s[j]))
-                                        j++;
-                                if (strncmp(s + j, "const", 5) == 0)
-                                        end = j + 5;
-                        }
-                        cut(s, last_open, end);
-                        changed = true;
-                        /* go on after the cut; enclosing groups wait for the
-                         * next pass, like the regex's next iteration */
-                        i = last_open;
-                        last_open = SIZE_MAX;
+        unsigned td = 0;
+        for (size_t i = 0; s[i];) {
+                size_t op = au_operator_len(s, i);
+                if (op) {
+                        i += op;
+                        continue;
                 }
+                if (s[i] == '<') {
+                        td++;
+                } else if (s[i] == '>' && td > 0) {
+                        td--;
+                } else if (s[i] == '(' && td == 0) {
+                        unsigned pd = 0;
+                        size_t j = i;
+                        for (; s[j]; j++)
+                                if (s[j] == '(')
+                                        pd++;
+                                else if (s[j] == ')' && --pd == 0)
+                                        break;
+                        if (!s[j])
+                                return;         /* unbalanced: leave the rest */
+                        size_t end = j + 1, k = end;
+                        while (isspace((unsigned char)s[k]))
+                                k++;
+                        if (strncmp(s + k, "const", 5) == 0)
+                                end = k + 5;
+                        cut(s, i, end);
+                        continue;
+                }
+                i++;
         }
+}
+
+/* Drop a leading return type: cut up to the last blank outside template
+ * arguments that is followed by "word::" (jeprof's s/^.*\s+(\w+::)/$1/,
+ * also when the word has template arguments: "Shard<4>::append"), or by a
+ * function template's own name and nothing else ("void grow<Widget>"). */
+static void strip_return_type(char *s)
+{
+        size_t n = strlen(s), cut_at = SIZE_MAX;
+        unsigned td = 0;
+        for (size_t i = 0; i < n; i++) {
+                size_t op = au_operator_len(s, i);
+                if (op) {
+                        i += op - 1;
+                        continue;
+                }
+                if (s[i] == '<') {
+                        td++;
+                        continue;
+                }
+                if (s[i] == '>') {
+                        if (td)
+                                td--;
+                        continue;
+                }
+                if (td || !isspace((unsigned char)s[i]))
+                        continue;
+                size_t k = i + 1;
+                while (isalnum((unsigned char)s[k]) || s[k] == '_')
+                        k++;
+                if (k == i + 1)
+                        continue;
+                size_t p = k;
+                /* "bool operator< <int>": an operator template's name */
+                size_t op2 = au_operator_len(s, i + 1);
+                if (op2) {
+                        p = i + 1 + op2;
+                        while (s[p] == ' ')
+                                p++;
+                }
+                bool templ = s[p] == '<';
+                if (templ && (p = au_close_bracket(s, p)) != SIZE_MAX)
+                        p++;
+                if (p == SIZE_MAX)
+                        continue;
+                bool after_operator = i >= 8 && strncmp(s + i - 8, "operator", 8) == 0;
+                if ((s[p] == ':' && s[p + 1] == ':') || (templ && !s[p] && !after_operator))
+                        cut_at = i + 1;
+        }
+        if (cut_at != SIZE_MAX)
+                cut(s, 0, cut_at);
 }
 
 char *sym_short_name(const char *name)
@@ -168,20 +235,8 @@ char *sym_short_name(const char *name)
         char *s = strdup(name);
         if (!s)
                 return NULL;
-        strip_groups(s, '(', ')', true);
-        strip_groups(s, '<', '>', false);
-        /* s/^.*\s+(\w+::)/$1/ : cut up to the last blank followed by word:: */
-        for (size_t j = strlen(s); j-- > 0;) {
-                if (!isspace((unsigned char)s[j]))
-                        continue;
-                size_t k = j + 1;
-                while (isalnum((unsigned char)s[k]) || s[k] == '_')
-                        k++;
-                if (k > j + 1 && s[k] == ':' && s[k + 1] == ':') {
-                        cut(s, 0, j + 1);
-                        break;
-                }
-        }
+        strip_arguments(s);
+        strip_return_type(s);
         return s;
 }
 
@@ -258,26 +313,6 @@ static int64_t intern_func(struct sym_ctx *c, const char *raw)
 
 /* ---- context --------------------------------------------------------------- */
 
-/* elfutils opens separate debug files without O_CLOEXEC: set it, and use
- * only regular files. */
-static int find_debuginfo(Dwfl_Module *mod, void **userdata, const char *modname, Dwarf_Addr base,
-                          const char *file_name, const char *debuglink_file, GElf_Word debuglink_crc,
-                          char **debuginfo_file_name)
-{
-        int fd = dwfl_standard_find_debuginfo(mod, userdata, modname, base, file_name, debuglink_file,
-                                              debuglink_crc, debuginfo_file_name);
-        if (fd < 0)
-                return fd;
-        struct stat st;
-        if (fcntl(fd, F_SETFD, FD_CLOEXEC) < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-                close(fd);
-                free(*debuginfo_file_name);
-                *debuginfo_file_name = NULL;
-                return -1;
-        }
-        return fd;
-}
-
 int sym_ctx_new(struct au_strpool *pool, struct sym_ctx **ret)
 {
         struct sym_ctx *c = calloc(1, sizeof(*c));
@@ -286,7 +321,7 @@ int sym_ctx_new(struct au_strpool *pool, struct sym_ctx **ret)
         c->pool = pool;
         au_strpool_init(&c->paths);
         c->cb.find_elf = dwfl_build_id_find_elf;
-        c->cb.find_debuginfo = find_debuginfo;
+        c->cb.find_debuginfo = sf_find_debuginfo;
         c->cb.section_address = dwfl_offline_section_address;
         c->cb.debuginfo_path = &c->debuginfo_path;   /* NULL: the default search */
         *ret = c;
@@ -297,7 +332,13 @@ static void module_close(struct sym_module *m)
 {
         if (m->dwfl)
                 dwfl_end(m->dwfl);
+        if (m->sf) {
+                sf_module_free(m->sf);
+                free(m->sf);
+        }
         free(m->segs);
+        si_free(m->six);
+        free(m->six_names);
         free(m->keys);
         free(m->vals);
         for (size_t i = 0; i < m->ncus; i++) {
@@ -332,12 +373,63 @@ void sym_ctx_free(struct sym_ctx *c)
         free(c->uvals);
         if (c->cxx)
                 dlclose(c->cxx);
+        sf_ctx_free(&c->files);
         free(c);
 }
 
 const uint32_t *sym_names(const struct sym_ctx *c)
 {
         return c->names;
+}
+
+void sym_ctx_set_files(struct sym_ctx *c, const char *cache_dir, uint64_t cache_max, bool debuginfod,
+                       unsigned debuginfod_ms, const char *const *debuginfod_only)
+{
+        c->files.only = debuginfod_only;
+        c->files.cache_dir = cache_dir;
+        c->files.cache_max = cache_max;
+        c->files.debuginfod = debuginfod;
+        if (debuginfod && debuginfod_ms) {
+                struct timespec t;
+                clock_gettime(CLOCK_MONOTONIC, &t);
+                c->files.deadline_ms = (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000 + debuginfod_ms;
+        }
+}
+
+int sym_cache_store(struct sym_ctx *c)
+{
+        int n = 0;
+        for (size_t i = 0; i < c->nmods; i++) {
+                struct sym_module *m = &c->mods[i];
+                if (m->sf && m->mod && sf_cache_store(m->sf, m->mod) > 0)
+                        n++;
+        }
+        return n;
+}
+
+size_t sym_module_count(const struct sym_ctx *c)
+{
+        return c->nmods;
+}
+
+void sym_module_info(const struct sym_ctx *c, uint32_t mod, struct sym_module_info *ret)
+{
+        memset(ret, 0, sizeof(*ret));
+        if (mod >= c->nmods)
+                return;
+        const struct sym_module *m = &c->mods[mod];
+        ret->path = m->path;
+        ret->addresses = m->addresses;
+        ret->readable = m->opened && !m->failed;
+        if (m->sf) {
+                ret->debug_file = m->sf->source;
+                ret->debuginfod = (int)m->sf->debuginfod;
+        }
+}
+
+const char *sym_str(const struct sym_ctx *c, uint32_t id)
+{
+        return au_str(c->pool, id);
 }
 
 void sym_stats(const struct sym_ctx *c, unsigned *ret_modules, unsigned long *ret_lookups)
@@ -399,6 +491,14 @@ static void module_open(struct sym_ctx *c, struct sym_module *m)
         dwfl_report_end(m->dwfl, NULL, NULL);
         if (!m->mod)
                 return;
+        /* the debug-file callback's per-module state */
+        void **ud = NULL;
+        if (!(m->sf = calloc(1, sizeof(*m->sf))))
+                return;
+        m->sf->ctx = &c->files;
+        dwfl_module_info(m->mod, &ud, NULL, NULL, NULL, NULL, NULL, NULL);
+        if (ud)
+                *ud = m->sf;
         GElf_Addr bias = 0;
         Elf *elf = dwfl_module_getelf(m->mod, &bias);
         if (!elf)
@@ -695,6 +795,29 @@ static int kid_at(struct sym_module *m, Dwarf_Die *die, uint64_t pc, Dwarf_Die *
         return 0;
 }
 
+#define INLINE_CHAIN_MAX 64
+
+/* The inlined instances nested in the concrete function fn down to pc,
+ * outermost first, into chain (at most INLINE_CHAIN_MAX), through the
+ * indexes of kid_at. Returns their count or -ENOMEM. */
+static int inline_chain(struct sym_module *m, Dwarf_Die *fn, uint64_t pc, Dwarf_Die *chain)
+{
+        Dwarf_Die cur = *fn;
+        int n = 0;
+        for (unsigned depth = 0; depth < 256; depth++) {
+                Dwarf_Die child;
+                int found = kid_at(m, &cur, pc, &child);
+                if (found < 0)
+                        return found;
+                if (!found)
+                        break;
+                if (dwarf_tag(&child) == DW_TAG_inlined_subroutine && n < INLINE_CHAIN_MAX)
+                        chain[n++] = child;
+                cur = child;
+        }
+        return n;
+}
+
 /* Name of a function DIE as a pool id: its linkage name demangled, else
  * DW_AT_name qualified with the namespaces and classes around its
  * declaration. Cached per DIE. Returns the id, -ENOENT without a name, or
@@ -750,6 +873,55 @@ static int64_t die_func_id(struct sym_ctx *c, struct sym_module *m, struct cu_in
         return id;
 }
 
+/* the function name of the symbol table entry naming vaddr, without its
+ * @VERSION suffix: *ret_id set to its pool id, or left alone when no
+ * symbol names vaddr. Returns 0 or -ENOMEM. */
+static int symtab_name(struct sym_ctx *c, struct sym_module *m, uint64_t vaddr, int64_t *ret_id)
+{
+        if (!m->six_built) {
+                m->six_built = true;
+                int e = si_build(m->mod, &m->six);
+                if (e < 0)
+                        return e;
+                if (m->six && si_count(m->six) &&
+                    !(m->six_names = calloc(si_count(m->six), sizeof(*m->six_names))))
+                        return -ENOMEM;
+        }
+        const char *symname = NULL;
+        uint32_t sid = UINT32_MAX;
+        if (m->six) {
+                int f = si_lookup(m->six, vaddr, &symname, &sid);
+                if (f < 0)
+                        return f;
+                if (f == 0)
+                        return 0;
+                if (m->six_names[sid]) {
+                        *ret_id = (int64_t)m->six_names[sid] - 1;
+                        return 0;
+                }
+        } else {
+                GElf_Off off = 0;
+                GElf_Sym sym;
+                symname = dwfl_module_addrinfo(m->mod, vaddr, &off, &sym, NULL, NULL, NULL);
+                if (!symname)
+                        return 0;
+        }
+        int64_t id;
+        const char *at = strchr(symname, '@');
+        if (at && at != symname) {
+                char *copy = strndup(symname, (size_t)(at - symname));
+                id = copy ? intern_func(c, copy) : -ENOMEM;
+                free(copy);
+        } else
+                id = intern_func(c, symname);
+        if (id < 0)
+                return (int)id;
+        if (sid != UINT32_MAX)
+                m->six_names[sid] = (uint32_t)id + 1;
+        *ret_id = id;
+        return 0;
+}
+
 /* Resolve vaddr in module m into a new result. */
 static int resolve(struct sym_ctx *c, struct sym_module *m, uint64_t vaddr, struct sym_result *r)
 {
@@ -775,20 +947,10 @@ static int resolve(struct sym_ctx *c, struct sym_module *m, uint64_t vaddr, stru
                 uint64_t pc = vaddr - cubias;
                 Dwarf_Die *fn = cu_func_at(ci, pc);
                 if (fn) {
-                        Dwarf_Die chain[64], cur = *fn;
-                        unsigned nchain = 0;
-                        for (unsigned depth = 0; depth < 256; depth++) {
-                                Dwarf_Die child;
-                                int found = kid_at(m, &cur, pc, &child);
-                                if (found < 0)
-                                        return found;
-                                if (!found)
-                                        break;
-                                if (dwarf_tag(&child) == DW_TAG_inlined_subroutine &&
-                                    nchain < sizeof(chain) / sizeof(chain[0]))
-                                        chain[nchain++] = child;
-                                cur = child;
-                        }
+                        Dwarf_Die chain[INLINE_CHAIN_MAX];
+                        int nchain = inline_chain(m, fn, pc, chain);
+                        if (nchain < 0)
+                                return nchain;
                         while (nchain-- > 0) {
                                 int64_t id = die_func_id(c, m, ci, &chain[nchain]);
                                 if (id == -ENOMEM || (id >= 0 && (e = push_name(c, id)) < 0))
@@ -802,22 +964,9 @@ static int resolve(struct sym_ctx *c, struct sym_module *m, uint64_t vaddr, stru
          * table (without its @VERSION suffix) when there is no DWARF */
         if (physical_id == -ENOMEM)
                 return -ENOMEM;
-        /* dwfl_module_addrinfo scans the symbol table: only without DWARF */
-        const char *symname = NULL;
-        if (physical_id < 0) {
-                GElf_Off off = 0;
-                GElf_Sym sym;
-                symname = dwfl_module_addrinfo(m->mod, vaddr, &off, &sym, NULL, NULL, NULL);
-        }
-        if (physical_id < 0 && symname) {
-                const char *at = strchr(symname, '@');
-                if (at && at != symname) {
-                        char *copy = strndup(symname, (size_t)(at - symname));
-                        physical_id = copy ? intern_func(c, copy) : -ENOMEM;
-                        free(copy);
-                } else
-                        physical_id = intern_func(c, symname);
-        }
+        /* the symbol table only without DWARF */
+        if (physical_id < 0 && (e = symtab_name(c, m, vaddr, &physical_id)) < 0)
+                return e;
         if (physical_id >= 0) {
                 if ((e = push_name(c, physical_id)) < 0)
                         return e;
@@ -827,6 +976,7 @@ static int resolve(struct sym_ctx *c, struct sym_module *m, uint64_t vaddr, stru
                 char buf[64];
                 snprintf(buf, sizeof(buf), "+0x%" PRIx64, vaddr);
                 char *n = NULL;
+                r->unnamed = true;
                 if (asprintf(&n, "%s%s", m->base, buf) < 0)
                         return -ENOMEM;
                 e = push_name(c, au_intern(c->pool, n));
@@ -915,7 +1065,8 @@ int sym_lookup(struct sym_space *s, uint64_t addr, struct sym_result *ret)
                 if (!*slot) {
                         char buf[32];
                         snprintf(buf, sizeof(buf), "0x%" PRIx64, addr);
-                        struct sym_result res = { .first = (uint32_t)c->nnames, .n = 1 };
+                        struct sym_result res = { .first = (uint32_t)c->nnames, .n = 1, .mod = UINT32_MAX,
+                                                  .unnamed = true };
                         if ((r = push_name(c, au_intern(c->pool, buf))) < 0 ||
                             (r = add_result(c, &res, slot)) < 0)
                                 return r;
@@ -945,7 +1096,7 @@ int sym_lookup(struct sym_space *s, uint64_t addr, struct sym_result *ret)
         if (r < 0)
                 return r;
         if (!*slot) {
-                struct sym_result res = { .first = (uint32_t)c->nnames,
+                struct sym_result res = { .first = (uint32_t)c->nnames, .mod = (uint32_t)sm->mod,
                                           .alloc = m->alloc_lib };
                 if (known) {
                         r = resolve(c, m, vaddr, &res);
@@ -956,9 +1107,11 @@ int sym_lookup(struct sym_space *s, uint64_t addr, struct sym_result *ret)
                         r = push_name(c, au_intern(c->pool, n));
                         free(n);
                         res.n = 1;
+                        res.unnamed = true;
                 }
                 if (r < 0)
                         return r;
+                m->addresses++;
                 if ((r = add_result(c, &res, slot)) < 0)
                         return r;
         }
@@ -987,5 +1140,99 @@ int sym_location(struct sym_ctx *c, const struct sym_result *r, int64_t *ret_id)
         if (id < 0)
                 return (int)id;
         *ret_id = id;
+        return 0;
+}
+
+const char *sym_module_path(const struct sym_ctx *c, uint32_t mod)
+{
+        return mod < c->nmods ? c->mods[mod].path : NULL;
+}
+
+int sym_module_build_id(struct sym_ctx *c, uint32_t mod, char *buf, size_t len)
+{
+        static const char hex[] = "0123456789abcdef";
+        const unsigned char *bits = NULL;
+        GElf_Addr vaddr;
+        int n;
+
+        if (len)
+                buf[0] = '\0';
+        if (mod >= c->nmods)
+                return 0;
+        if (!c->mods[mod].opened)
+                module_open(c, &c->mods[mod]);
+        if (!c->mods[mod].mod || (n = dwfl_module_build_id(c->mods[mod].mod, &bits, &vaddr)) <= 0)
+                return 0;
+        if ((size_t)n * 2 + 1 > len)
+                return -ERANGE;
+        for (int i = 0; i < n; i++) {
+                buf[2 * i] = hex[bits[i] >> 4];
+                buf[2 * i + 1] = hex[bits[i] & 15];
+        }
+        buf[2 * n] = '\0';
+        return n;
+}
+
+/* file name of entry idx of the CU's file table, or NULL */
+static const char *cu_file(Dwarf_Die *cu, Dwarf_Word idx)
+{
+        Dwarf_Files *files;
+        size_t nfiles;
+        if (dwarf_getsrcfiles(cu, &files, &nfiles) != 0 || idx >= nfiles)
+                return NULL;
+        return dwarf_filesrc(files, idx, NULL, NULL);
+}
+
+int sym_frame_source(struct sym_ctx *c, const struct sym_result *r, uint32_t k, int64_t *ret_file,
+                     int *ret_line)
+{
+        *ret_file = -1;
+        *ret_line = 0;
+        if (!r->has_loc || r->mod >= c->nmods || !c->mods[r->mod].mod || k >= r->n)
+                return 0;
+        Dwfl_Module *mod = c->mods[r->mod].mod;
+        const char *file = NULL;
+        int line = 0;
+        if (k == 0) {
+                Dwfl_Line *l = dwfl_module_getsrc(mod, r->vaddr);
+                file = l ? dwfl_lineinfo(l, NULL, &line, NULL, NULL, NULL) : NULL;
+        } else {
+                /* the call site of the inlined instance nested in name k;
+                 * names are innermost first and end with the concrete
+                 * function, the chain is outermost first without it: the
+                 * unit's function index and the inlined children's indexes
+                 * that naming the address built already (no walk) */
+                struct sym_module *m = &c->mods[r->mod];
+                Dwarf_Addr bias = 0;
+                Dwarf_Die *cu = dwfl_module_addrdie(mod, r->vaddr, &bias);
+                struct cu_index *ci = NULL;
+                Dwarf_Die *fn = NULL;
+                Dwarf_Die chain[INLINE_CHAIN_MAX];
+                int n = 0;
+                if (cu) {
+                        int e = cu_index_get(m, cu, &ci);
+                        if (e < 0)
+                                return e;
+                        fn = cu_func_at(ci, r->vaddr - bias);
+                }
+                if (fn && (n = inline_chain(m, fn, r->vaddr - bias, chain)) < 0)
+                        return n;
+                size_t at = r->n - k - 1;   /* the instance called from name k */
+                Dwarf_Attribute a;
+                Dwarf_Word fidx = 0, ln = 0;
+                if (at < (size_t)n && dwarf_attr(&chain[at], DW_AT_call_file, &a) && dwarf_formudata(&a, &fidx) == 0 &&
+                    dwarf_attr(&chain[at], DW_AT_call_line, &a) && dwarf_formudata(&a, &ln) == 0 &&
+                    ln <= INT32_MAX) {
+                        file = cu_file(cu, fidx);
+                        line = (int)ln;
+                }
+        }
+        if (!file)
+                return 0;
+        int64_t id = au_intern(c->pool, file);
+        if (id < 0)
+                return (int)id;
+        *ret_file = id;
+        *ret_line = line;
         return 0;
 }
