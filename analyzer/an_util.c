@@ -134,3 +134,43 @@ int64_t au_intern(struct au_strpool *p, const char *s)
 {
         return au_intern_n(p, s, strlen(s));
 }
+
+size_t au_operator_len(const char *name, size_t i)
+{
+        static const char kw[] = "operator";
+        size_t k = sizeof(kw) - 1;
+        if (strncmp(name + i, kw, k) != 0)
+                return 0;
+        /* a whole word: not "cooperator<int>" */
+        if (i > 0) {
+                char c = name[i - 1];
+                if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_')
+                        return 0;
+        }
+        size_t j = i + k;
+        while (name[j] == ' ')
+                j++;
+        /* the longest operator token; what follows it may be a template's '<' */
+        static const char *const ops[] = { "<=>", "<<=", ">>=", "->*", "<<", ">>", "<=", ">=", "->", "<", ">" };
+        for (size_t o = 0; o < sizeof(ops) / sizeof(ops[0]); o++)
+                if (strncmp(name + j, ops[o], strlen(ops[o])) == 0)
+                        return j + strlen(ops[o]) - i;
+        return 0;
+}
+
+size_t au_close_bracket(const char *s, size_t i)
+{
+        unsigned d = 0;
+        for (size_t j = i; s[j]; j++) {
+                size_t op = au_operator_len(s, j);
+                if (op) {
+                        j += op - 1;
+                        continue;
+                }
+                if (s[j] == '<')
+                        d++;
+                else if (s[j] == '>' && --d == 0)
+                        return j;
+        }
+        return SIZE_MAX;
+}

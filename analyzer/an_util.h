@@ -22,6 +22,15 @@ int au_grow(void *items, size_t *cap, size_t need, size_t elem_size);
 uint64_t au_hash(const void *data, size_t len, uint64_t seed);
 uint64_t au_hash_u64(uint64_t x);
 
+/* Length of the C++ operator token at name[i] whose '<' or '>' is not a
+ * template bracket ("operator<<", "operator->", "operator<=>", ...; blanks
+ * after "operator" included), or 0 when none starts there. */
+size_t au_operator_len(const char *name, size_t i);
+
+/* Index of the '>' that closes the template bracket '<' at s[i] (operator
+ * tokens skipped), or SIZE_MAX when it is not closed. */
+size_t au_close_bracket(const char *s, size_t i);
+
 /* String interning: each distinct string gets a dense id (0, 1, ...).
  * The pool owns copies of the strings. */
 struct au_strpool {

@@ -10,13 +10,33 @@
 #include "an_util.h"
 #include "heap_profile.h"
 #include "report.h"
+#include "sites.h"
 #include "symbolize.h"
+#include "symfiles.h"
+
+/* The symbols shared by the analyses of a session: one symbolizer and the
+ * pool its names live in. Reports have pools of their own (they outlive
+ * the session), filled from this one as their paths are built. */
+struct an_session {
+        unsigned refs;          /* the caller's handle and every report's */
+        struct an_options o;
+        struct au_strpool pool;
+        struct sym_ctx *sym;
+};
+
+static void session_unref(struct an_session *s);
 
 /* path table under construction: reduced paths x dump columns */
 struct builder {
         struct an_report *r;
         struct sym_ctx *sym;
         const struct an_options *o;
+        /* session pool id -> report pool id + 1 */
+        uint32_t *map;
+        size_t cap_map;
+        /* report pool id -> module + 1 of a frame named module+0xOFF */
+        uint32_t *unnamed;
+        size_t cap_unnamed;
         size_t ncols;
         uint32_t *ids;          /* path ids, as in the report */
         size_t nids, cap_ids;
@@ -37,6 +57,12 @@ struct builder {
         struct sym_result *loc;
         bool *has_loc;
         size_t cap_loc;
+        /* sites (sites.h): the filter, the site of the stack being
+         * translated, and per path the site of the first stack that made it */
+        struct site_filter filter;
+        struct site_ref cur;
+        struct site_ref *refs;
+        size_t cap_refs;
 };
 
 static uint64_t path_hash(const uint32_t *ids, size_t n)
@@ -81,11 +107,14 @@ static int64_t path_get(struct builder *b, const uint32_t *ids, size_t n)
         if (b->nids + n > UINT32_MAX ||
             au_grow(&b->ids, &b->cap_ids, b->nids + n, sizeof(*b->ids)) < 0 ||
             au_grow(&b->paths, &b->cap_paths, b->npaths + 1, sizeof(*b->paths)) < 0 ||
-            au_grow(&b->vals, &b->cap_vals, (b->npaths + 1) * b->ncols, sizeof(*b->vals)) < 0)
+            au_grow(&b->vals, &b->cap_vals, (b->npaths + 1) * b->ncols, sizeof(*b->vals)) < 0 ||
+            au_grow(&b->refs, &b->cap_refs, b->npaths + 1, sizeof(*b->refs)) < 0)
                 return -ENOMEM;
         if (n)
                 memcpy(b->ids + b->nids, ids, n * sizeof(*ids));
-        b->paths[b->npaths] = (struct rep_path){ .off = (uint32_t)b->nids, .n = (uint32_t)n };
+        b->paths[b->npaths] = (struct rep_path){ .off = (uint32_t)b->nids, .n = (uint32_t)n,
+                                                 .site = n ? b->cur.fn : UINT32_MAX };
+        b->refs[b->npaths] = b->cur;
         memset(b->vals + b->npaths * b->ncols, 0, b->ncols * sizeof(*b->vals));
         b->nids += n;
         b->slots[j] = (uint32_t)b->npaths + 1;
@@ -118,24 +147,64 @@ static int remember_loc(struct builder *b, uint32_t id, const struct sym_result 
         return 0;
 }
 
+/* the report's pool id of the symbolizer's string id, or -ENOMEM */
+static int64_t map_id(struct builder *b, uint32_t sid)
+{
+        if (sid >= b->cap_map) {
+                size_t cap = b->cap_map;
+                if (au_grow(&b->map, &cap, (size_t)sid + 1, sizeof(*b->map)) < 0)
+                        return -ENOMEM;
+                memset(b->map + b->cap_map, 0, (cap - b->cap_map) * sizeof(*b->map));
+                b->cap_map = cap;
+        }
+        if (!b->map[sid]) {
+                int64_t id = au_intern(&b->r->pool, sym_str(b->sym, sid));
+                if (id < 0)
+                        return id;
+                b->map[sid] = (uint32_t)id + 1;
+        }
+        return (int64_t)b->map[sid] - 1;
+}
+
+/* remember that name id is a frame without a name in module mod */
+static int mark_unnamed(struct builder *b, uint32_t id, uint32_t mod)
+{
+        if (id >= b->cap_unnamed) {
+                size_t cap = b->cap_unnamed;
+                if (au_grow(&b->unnamed, &cap, (size_t)id + 1, sizeof(*b->unnamed)) < 0)
+                        return -ENOMEM;
+                memset(b->unnamed + b->cap_unnamed, 0, (cap - b->cap_unnamed) * sizeof(*b->unnamed));
+                b->cap_unnamed = cap;
+        }
+        b->unnamed[id] = mod + 1;
+        return 0;
+}
+
 /* "file:line" pool id of function id, or -1 */
 static int32_t loc_of(struct builder *b, uint32_t id)
 {
         int64_t fl = -1;
         if (id < b->cap_loc && b->has_loc[id] && sym_location(b->sym, &b->loc[id], &fl) < 0)
                 return -1;
-        return (int32_t)fl;
+        return fl < 0 ? -1 : (int32_t)map_id(b, (uint32_t)fl);
 }
 
 /* Translate one stack to its reduced function path in b->tmp, like jeprof:
  * FixCallerAddresses (addr - 1 but for the leaf), RemoveUninterestingFrames
  * (an allocator frame discards everything seen so far), inlined frames
  * expanded (innermost first), then ReduceProfile (a function seen already
- * in the stack is skipped). */
+ * in the stack is skipped). The stack's site (sites.h) goes to b->cur. */
 static int translate(struct builder *b, struct sym_space *sp, const struct hp_profile *p,
                      const struct hp_stack *st)
 {
         b->ntmp = 0;
+        b->cur.fn = UINT32_MAX;
+        struct site_ref first = { .fn = UINT32_MAX };
+        /* the site and every frame since are unnamed and in one module: when
+         * a hidden frame of that module comes next, they were its (an
+         * allocator's static functions, such as PostgreSQL's
+         * AllocSetRealloc under repalloc), not the user's */
+        bool cur_unnamed = false;
         const uint32_t *names;
         for (uint32_t i = 0; i < st->nframes; i++) {
                 uint64_t a = p->frames[st->first + i];
@@ -147,15 +216,42 @@ static int translate(struct builder *b, struct sym_space *sp, const struct hp_pr
                         return r;
                 if (res.alloc) {
                         b->ntmp = 0;
+                        b->cur.fn = first.fn = UINT32_MAX;
+                        cur_unnamed = false;
                         continue;
                 }
                 names = sym_names(b->sym);
-                if (res.n && res.has_loc && (r = remember_loc(b, names[res.first], &res)) < 0)
-                        return r;
-                for (uint32_t k = 0; k < res.n; k++)
-                        if ((r = tmp_push(b, names[res.first + k])) < 0)
+                for (uint32_t k = 0; k < res.n; k++) {
+                        int64_t mid = map_id(b, names[res.first + k]);
+                        if (mid < 0)
+                                return (int)mid;
+                        uint32_t id = (uint32_t)mid;
+                        if (k == 0 && res.has_loc && (r = remember_loc(b, id, &res)) < 0)
                                 return r;
+                        if (res.unnamed && res.mod != UINT32_MAX && (r = mark_unnamed(b, id, res.mod)) < 0)
+                                return r;
+                        if (first.fn == UINT32_MAX)
+                                first = (struct site_ref){ .fn = id, .k = k, .res = res };
+                        if (b->cur.fn == UINT32_MAX || cur_unnamed) {
+                                r = site_hidden(&b->filter, &b->r->pool, id, b->sym, res.mod);
+                                if (r < 0)
+                                        return r;
+                                if (r && cur_unnamed && res.mod == b->cur.res.mod) {
+                                        b->cur.fn = UINT32_MAX;
+                                        cur_unnamed = false;
+                                } else if (!r && b->cur.fn == UINT32_MAX) {
+                                        b->cur = (struct site_ref){ .fn = id, .k = k, .res = res };
+                                        cur_unnamed = res.unnamed && res.mod != UINT32_MAX;
+                                } else if (!res.unnamed || res.mod != b->cur.res.mod) {
+                                        cur_unnamed = false;
+                                }
+                        }
+                        if ((r = tmp_push(b, id)) < 0)
+                                return r;
+                }
         }
+        if (b->cur.fn == UINT32_MAX)
+                b->cur = first;
         size_t np = b->r->pool.n;
         if (np > b->cap_seen) {
                 size_t cap = b->cap_seen;
@@ -209,6 +305,8 @@ static int load_column(struct builder *b, const char *path, size_t col, char **r
                 b->vals[(size_t)pi * b->ncols + col] += p->stacks[i].bytes;
         }
         b->r->totals[col] = p->total_bytes;
+        if (col == b->ncols - 1)
+                b->r->period = p->period;
         if (b->o && b->o->progress && r >= 0)
                 b->o->progress(b->o->progress_data, path, p->nstacks, p->nstacks);
         sym_space_free(sp);
@@ -228,7 +326,10 @@ static void builder_free(struct builder *b)
         free(b->seen);
         free(b->loc);
         free(b->has_loc);
-        sym_ctx_free(b->sym);
+        free(b->refs);
+        free(b->map);
+        free(b->unnamed);
+        site_filter_free(&b->filter);
 }
 
 void an_report_free(struct an_report *r)
@@ -242,8 +343,12 @@ void an_report_free(struct an_report *r)
         free(r->ids);
         free(r->paths);
         free(r->funcs);
+        free(r->sites);
+        free(r->modules);
         free(r->series);
         free(r->svals);
+        free(r->binary);
+        session_unref(r->session);
         au_strpool_free(&r->pool);
         free(r);
 }
@@ -297,8 +402,71 @@ double an_trend_score(const double *x, size_t n)
         return (double)up / (double)(n - 1) * r2;
 }
 
+static int32_t intern_or_none(struct an_report *r, const char *s)
+{
+        if (!s || !*s)
+                return -1;
+        int64_t id = au_intern(&r->pool, s);
+        return id < 0 ? -2 : (int32_t)id;
+}
+
+/* The modules the analysis resolved addresses in, with their build-ids,
+ * and the unnamed frames among the rows and sites a report shows. */
+static int collect_modules(struct builder *b)
+{
+        struct an_report *r = b->r;
+        size_t n = sym_module_count(b->sym);
+        uint32_t *slot = calloc(n ? n : 1, sizeof(*slot));   /* module -> index in r->modules + 1 */
+        if (!slot)
+                return -ENOMEM;
+        int e = 0;
+        for (size_t i = 0; i < n && e >= 0; i++) {
+                struct sym_module_info mi;
+                sym_module_info(b->sym, (uint32_t)i, &mi);
+                if (!mi.addresses)
+                        continue;
+                char bid[2 * 64 + 1];
+                if (sym_module_build_id(b->sym, (uint32_t)i, bid, sizeof(bid)) < 0)
+                        bid[0] = '\0';
+                size_t cap = r->nmodules;
+                if (au_grow(&r->modules, &cap, r->nmodules + 1, sizeof(*r->modules)) < 0) {
+                        e = -ENOMEM;
+                        break;
+                }
+                int32_t path = intern_or_none(r, mi.path), id = intern_or_none(r, bid),
+                        dbg = intern_or_none(r, mi.debug_file);
+                if (path < 0 || id == -2 || dbg == -2) {
+                        e = -ENOMEM;
+                        break;
+                }
+                r->modules[r->nmodules] = (struct rep_module){ .path = (uint32_t)path, .build_id = id, .debug = dbg,
+                                                               .debuginfod = mi.debuginfod, .readable = mi.readable };
+                slot[i] = (uint32_t)++r->nmodules;
+        }
+        /* each unnamed function once, among the top rows and the top sites */
+        uint32_t *seen = e >= 0 ? calloc(r->pool.n ? r->pool.n : 1, sizeof(*seen)) : NULL;
+        if (e >= 0 && !seen)
+                e = -ENOMEM;
+        for (size_t k = 0; e >= 0 && k < 2; k++) {
+                size_t cnt = k == 0 ? r->nfuncs : r->nsites;
+                for (size_t i = 0; i < cnt && i < r->top; i++) {
+                        uint32_t id = k == 0 ? r->funcs[i].name : r->sites[i].name;
+                        if (id >= b->cap_unnamed || !b->unnamed[id] || seen[id])
+                                continue;
+                        seen[id] = 1;
+                        uint32_t m = b->unnamed[id] - 1;
+                        if (m < n && slot[m])
+                                r->modules[slot[m] - 1].unnamed++;
+                }
+        }
+        free(seen);
+        free(slot);
+        return e;
+}
+
 /* Turn the path table into the report: growth per path (last column minus
- * first), functions' flat and cum, and for a trend the flat series. */
+ * first), functions' flat and cum, the sites, and for a trend the series of
+ * bytes under each site. */
 static int finish(struct builder *b)
 {
         struct an_report *r = b->r;
@@ -348,7 +516,7 @@ static int finish(struct builder *b)
                         const struct rep_path *p = &b->paths[i];
                         if (p->n == 0)
                                 continue;
-                        double *s = r->svals + (size_t)fidx[b->ids[p->off]] * b->ncols;
+                        double *s = r->svals + (size_t)fidx[p->site] * b->ncols;
                         for (size_t c = 0; c < b->ncols; c++)
                                 s[c] += b->vals[i * b->ncols + c];
                 }
@@ -374,8 +542,6 @@ static int finish(struct builder *b)
                 r->nseries = nf;
                 /* flat pointers stay valid: sorting moves the records only */
                 qsort_r(r->series, nf, sizeof(*r->series), cmp_series, r);
-                for (size_t f = 0; f < nf && f < r->top + r->nsuspects; f++)
-                        r->series[f].file = loc_of(b, r->series[f].name);
         }
         free(fidx);
         /* functions whose stacks cancel out (as much in both dumps) are not
@@ -387,8 +553,9 @@ static int finish(struct builder *b)
         nf = keep;
         if (nf)
                 qsort_r(funcs, nf, sizeof(*funcs), cmp_func, r);
-        /* file:line only for the rows a report shows */
-        for (size_t f = 0; f < nf && f < r->top; f++)
+        /* file:line only for the rows a report shows, if it shows them */
+        bool lines = !(b->o && b->o->no_lines);
+        for (size_t f = 0; lines && f < nf && f < r->top; f++)
                 funcs[f].file = loc_of(b, funcs[f].name);
         r->funcs = funcs;
         r->nfuncs = nf;
@@ -400,6 +567,24 @@ static int finish(struct builder *b)
         r->npaths = b->npaths;
         b->ids = NULL;
         b->paths = NULL;
+        int e = site_collect(r, b->sym, b->refs, lines);
+        if (e < 0 || (e = collect_modules(b)) < 0)
+                return e;
+        /* a suspect's file:line is where its site calls what grew */
+        for (size_t f = 0; f < r->nseries && f < r->top + r->nsuspects; f++) {
+                ssize_t si = site_find(r, r->series[f].name);
+                r->series[f].file = -1;
+                if (si < 0 || r->sites[si].file < 0)
+                        continue;
+                char *fl = NULL;
+                if (asprintf(&fl, "%s:%d", au_str(&r->pool, (uint32_t)r->sites[si].file), r->sites[si].line) < 0)
+                        return -ENOMEM;
+                int64_t id = au_intern(&r->pool, fl);
+                free(fl);
+                if (id < 0)
+                        return (int)id;
+                r->series[f].file = (int32_t)id;
+        }
         return 0;
 }
 
@@ -415,6 +600,13 @@ static int report_new(const struct an_options *o, size_t ndumps, bool trend, str
         r->dumps = calloc(ndumps, sizeof(*r->dumps));
         r->totals = calloc(ndumps, sizeof(*r->totals));
         r->ndumps = ndumps;
+        if (o)
+                r->limits = (struct hp_limits){ .max_bytes = o->max_bytes, .max_frames = o->max_frames,
+                                                .max_stacks = o->max_stacks };
+        if (o && o->binary && !(r->binary = strdup(o->binary))) {
+                an_report_free(r);
+                return -ENOMEM;
+        }
         if (!r->dumps || !r->totals) {
                 an_report_free(r);
                 return -ENOMEM;
@@ -423,16 +615,62 @@ static int report_new(const struct an_options *o, size_t ndumps, bool trend, str
         return 0;
 }
 
+int an_session_new(const struct an_options *o, struct an_session **ret)
+{
+        struct an_session *s = calloc(1, sizeof(*s));
+        if (!s)
+                return -ENOMEM;
+        s->refs = 1;
+        if (o)
+                s->o = *o;
+        au_strpool_init(&s->pool);
+        int e = sym_ctx_new(&s->pool, &s->sym);
+        if (e < 0) {
+                au_strpool_free(&s->pool);
+                free(s);
+                return e;
+        }
+        sym_ctx_set_files(s->sym, s->o.symbol_cache, s->o.symbol_cache_max, s->o.debuginfod, s->o.debuginfod_ms,
+                          s->o.debuginfod_build_ids);
+        *ret = s;
+        return 0;
+}
+
+static void session_unref(struct an_session *s)
+{
+        if (!s || --s->refs > 0)
+                return;
+        sym_ctx_free(s->sym);   /* before the pool its names are in */
+        au_strpool_free(&s->pool);
+        free(s);
+}
+
+void an_session_free(struct an_session *s)
+{
+        session_unref(s);
+}
+
+int an_session_save(struct an_session *s)
+{
+        return sym_cache_store(s->sym);
+}
+
+void an_session_stats(const struct an_session *s, unsigned *ret_modules, unsigned long *ret_addresses)
+{
+        sym_stats(s->sym, ret_modules, ret_addresses);
+}
+
 /* Analyse paths[0..n) (paths[0] may be NULL: an empty dump). */
-static int analyse(const char *const *paths, size_t n, bool trend, const struct an_options *o,
+static int analyse(struct an_session *s, const char *const *paths, size_t n, bool trend,
                    struct an_report **ret, char **ret_err)
 {
+        const struct an_options *o = &s->o;
         struct an_report *r;
         int e = report_new(o, n, trend, &r);
         if (e < 0)
                 return au_err(ret_err, e, paths[n - 1], 0, "out of memory");
-        struct builder b = { .r = r, .o = o, .ncols = n };
-        e = sym_ctx_new(&r->pool, &b.sym);
+        struct builder b = { .r = r, .o = o, .ncols = n, .sym = s->sym };
+        site_filter_init(&b.filter, o->hide);
         for (size_t i = 0; i < n && e >= 0; i++) {
                 if (!paths[i])
                         continue;
@@ -450,6 +688,10 @@ static int analyse(const char *const *paths, size_t n, bool trend, const struct 
         }
         if (e >= 0)
                 e = finish(&b);
+        /* the report keeps the session's symbolizer for the pprof export */
+        r->sym = s->sym;
+        r->session = s;
+        s->refs++;
         builder_free(&b);
         if (e < 0) {
                 an_report_free(r);
@@ -459,13 +701,25 @@ static int analyse(const char *const *paths, size_t n, bool trend, const struct 
         return 0;
 }
 
-int an_diff_paths(const char *base, const char *newer, const struct an_options *o,
-                  struct an_report **ret, char **ret_err)
+int an_session_diff(struct an_session *s, const char *base, const char *newer, struct an_report **ret,
+                    char **ret_err)
 {
         if (!newer)
                 return au_err(ret_err, -EINVAL, "-", 0, "no dump to analyse");
         const char *paths[2] = { base, newer };
-        return analyse(paths, 2, false, o, ret, ret_err);
+        return analyse(s, paths, 2, false, ret, ret_err);
+}
+
+int an_diff_paths(const char *base, const char *newer, const struct an_options *o,
+                  struct an_report **ret, char **ret_err)
+{
+        struct an_session *s;
+        int e = an_session_new(o, &s);
+        if (e < 0)
+                return au_err(ret_err, e, newer ? newer : "-", 0, "out of memory");
+        e = an_session_diff(s, base, newer, ret, ret_err);
+        an_session_free(s);
+        return e;
 }
 
 struct ordered {
@@ -484,8 +738,8 @@ static int cmp_ordered(const void *a, const void *b)
         return x->arg < y->arg ? -1 : x->arg > y->arg;
 }
 
-int an_trend_paths(const char *const *paths, size_t n, const struct an_options *o,
-                   struct an_report **ret, char **ret_err)
+int an_session_trend(struct an_session *s, const char *const *paths, size_t n, struct an_report **ret,
+                     char **ret_err)
 {
         if (n < 2)
                 return au_err(ret_err, -EINVAL, n ? paths[0] : "-", 0, "trend needs at least two dumps");
@@ -507,10 +761,22 @@ int an_trend_paths(const char *const *paths, size_t n, const struct an_options *
                 qsort(ord, n, sizeof(*ord), cmp_ordered);
         for (size_t i = 0; i < n; i++)
                 sorted[i] = ord[i].path;
-        int r = analyse(sorted, n, true, o, ret, ret_err);
+        int r = analyse(s, sorted, n, true, ret, ret_err);
         free(ord);
         free(sorted);
         return r;
+}
+
+int an_trend_paths(const char *const *paths, size_t n, const struct an_options *o,
+                   struct an_report **ret, char **ret_err)
+{
+        struct an_session *s;
+        int e = an_session_new(o, &s);
+        if (e < 0)
+                return au_err(ret_err, e, n ? paths[0] : "-", 0, "out of memory");
+        e = an_session_trend(s, paths, n, ret, ret_err);
+        an_session_free(s);
+        return e;
 }
 
 size_t an_report_count(const struct an_report *r)
@@ -571,9 +837,66 @@ int an_peek_total(const char *path, int64_t *ret_bytes, char **ret_err)
         return hp_peek_total(path, ret_bytes, ret_err);
 }
 
+int an_peek_estimate(const char *path, struct an_estimate *ret, char **ret_err)
+{
+        struct hp_estimate est;
+        int r = hp_peek(path, &est, ret_err);
+        if (r < 0)
+                return r;
+        *ret = (struct an_estimate){ .bytes = est.bytes, .stderr_bytes = est.stderr_bytes, .period = est.period };
+        return 0;
+}
+
+size_t an_report_site_count(const struct an_report *r)
+{
+        return r ? r->nsites : 0;
+}
+
+int an_report_site(const struct an_report *r, size_t i, struct an_site *ret)
+{
+        if (!r || i >= r->nsites)
+                return -ERANGE;
+        const struct rep_site *s = &r->sites[i];
+        *ret = (struct an_site){
+                .function = au_str(&r->pool, s->name),
+                .module = s->module >= 0 ? au_str(&r->pool, (uint32_t)s->module) : NULL,
+                .file = s->file >= 0 ? au_str(&r->pool, (uint32_t)s->file) : NULL,
+                .line = s->line,
+                .bytes = to_i64(s->bytes),
+        };
+        return 0;
+}
+
+uint64_t an_report_period(const struct an_report *r)
+{
+        return r ? r->period : 0;
+}
+
+size_t an_report_module_count(const struct an_report *r)
+{
+        return r ? r->nmodules : 0;
+}
+
+int an_report_module(const struct an_report *r, size_t i, struct an_module *ret)
+{
+        static const char *const di[] = { NULL, "found", "not found", "timed out", "failed" };
+        if (!r || i >= r->nmodules)
+                return -ERANGE;
+        const struct rep_module *m = &r->modules[i];
+        *ret = (struct an_module){
+                .path = au_str(&r->pool, m->path),
+                .build_id = m->build_id >= 0 ? au_str(&r->pool, (uint32_t)m->build_id) : NULL,
+                .debug_file = m->debug >= 0 ? au_str(&r->pool, (uint32_t)m->debug) : NULL,
+                .debuginfod = m->debuginfod > 0 && m->debuginfod < 5 ? di[m->debuginfod] : NULL,
+                .unnamed = m->unnamed,
+                .readable = m->readable,
+        };
+        return 0;
+}
+
 int an_format_from_string(const char *s, enum an_format *ret)
 {
-        static const char *const names[] = { "text", "collapsed", "svg", "dot", "json" };
+        static const char *const names[] = { "text", "collapsed", "svg", "dot", "json", "pprof" };
         for (size_t i = 0; s && i < sizeof(names) / sizeof(names[0]); i++) {
                 if (strcmp(s, names[i]) == 0) {
                         *ret = (enum an_format)i;
@@ -591,6 +914,7 @@ const char *an_format_to_string(enum an_format f)
         case AN_FORMAT_SVG: return "svg";
         case AN_FORMAT_DOT: return "dot";
         case AN_FORMAT_JSON: return "json";
+        case AN_FORMAT_PPROF: return "pprof";
         }
         return NULL;
 }
@@ -606,6 +930,7 @@ int an_render(const struct an_report *r, enum an_format f, FILE *out)
         case AN_FORMAT_SVG: e = rep_render_svg(r, out); break;
         case AN_FORMAT_DOT: e = rep_render_dot(r, out); break;
         case AN_FORMAT_JSON: e = rep_render_json(r, out); break;
+        case AN_FORMAT_PPROF: e = rep_render_pprof(r, out); break;
         default: return -EINVAL;
         }
         if (e < 0)

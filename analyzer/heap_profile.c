@@ -94,26 +94,26 @@ static bool parse_dec(struct cur *c, uint64_t *ret)
         return true;
 }
 
-static int hexval(char ch)
-{
-        if (ch >= '0' && ch <= '9')
-                return ch - '0';
-        if (ch >= 'a' && ch <= 'f')
-                return ch - 'a' + 10;
-        if (ch >= 'A' && ch <= 'F')
-                return ch - 'A' + 10;
-        return -1;
-}
+/* hex digit value + 1 by character, 0 for the others: the addresses of
+ * every frame go through here (a table, not three range tests a digit) */
+#define HEXD(ch, v) [ch] = (v) + 1
+static const uint8_t hex_digit[256] = {
+        HEXD('0', 0), HEXD('1', 1), HEXD('2', 2), HEXD('3', 3), HEXD('4', 4), HEXD('5', 5), HEXD('6', 6),
+        HEXD('7', 7), HEXD('8', 8), HEXD('9', 9), HEXD('a', 10), HEXD('b', 11), HEXD('c', 12), HEXD('d', 13),
+        HEXD('e', 14), HEXD('f', 15), HEXD('A', 10), HEXD('B', 11), HEXD('C', 12), HEXD('D', 13), HEXD('E', 14),
+        HEXD('F', 15),
+};
+#undef HEXD
 
 static bool parse_hex(struct cur *c, uint64_t *ret)
 {
         uint64_t v = 0;
         const char *start = c->s;
-        int d;
-        while (c->s < c->e && (d = hexval(*c->s)) >= 0) {
+        unsigned d;
+        while (c->s < c->e && (d = hex_digit[(unsigned char)*c->s]) != 0) {
                 if (v >> 60)
                         return false;
-                v = (v << 4) | (unsigned)d;
+                v = (v << 4) | (d - 1);
                 c->s++;
         }
         if (c->s == start)
@@ -199,7 +199,8 @@ static int parse_stack_line(struct parser *ps, struct cur *c)
                 if (!ps->totals_only) {
                         if (p->nframes >= UINT32_MAX)
                                 return PERR(ps, -E2BIG, "too many frames in total");
-                        if (au_grow(&p->frames, &p->cap_frames, p->nframes + 1, sizeof(*p->frames)) < 0)
+                        if (p->nframes >= p->cap_frames &&
+                            au_grow(&p->frames, &p->cap_frames, p->nframes + 1, sizeof(*p->frames)) < 0)
                                 return PERR(ps, -ENOMEM, "out of memory");
                         p->frames[p->nframes++] = a;
                 }
@@ -345,6 +346,8 @@ static int parse_line(struct parser *ps, const char *s, const char *e)
                 st->bytes = (double)v[1] * f;
                 ps->p->total_objs += st->objs;
                 ps->p->total_bytes += st->bytes;
+                if (v[0] > 0 && f > 1.0)
+                        ps->p->total_var += st->bytes * st->bytes * (1.0 - 1.0 / f) / (double)v[0];
                 ps->st = ST_STACK;
                 return 0;
         }
@@ -513,6 +516,19 @@ int hp_peek_total(const char *path, int64_t *ret_bytes, char **ret_err)
         double t = p->total_bytes;
         hp_profile_free(p);
         *ret_bytes = t >= 9.2e18 ? INT64_MAX : (int64_t)llround(t);
+        return 0;
+}
+
+int hp_peek(const char *path, struct hp_estimate *ret, char **ret_err)
+{
+        struct hp_profile *p;
+        int r = parse_path(path, NULL, true, &p, ret_err);
+        if (r < 0)
+                return r;
+        double t = p->total_bytes;
+        *ret = (struct hp_estimate){ .bytes = t >= 9.2e18 ? INT64_MAX : (int64_t)llround(t),
+                                     .stderr_bytes = sqrt(p->total_var), .period = p->period };
+        hp_profile_free(p);
         return 0;
 }
 

@@ -60,6 +60,7 @@ struct hp_profile {
         struct hp_map *maps; /* in file order */
         size_t nmaps, cap_maps;
         double total_bytes, total_objs;  /* sum of the corrected stacks */
+        double total_var;    /* sampling variance of total_bytes (bytes^2), see hp_peek */
 };
 
 /* Scale factor jeprof's AdjustSamples applies to a v2 stack with the given
@@ -87,6 +88,19 @@ void hp_profile_free(struct hp_profile *p);
  * keeping its stacks or symbolizing anything. Same return contract as
  * hp_parse_file; *ret_bytes is set only on success. */
 int hp_peek_total(const char *path, int64_t *ret_bytes, char **ret_err);
+
+/* The heap total of a dump as the estimate it is. Each stack's corrected
+ * bytes B come from n sampled objects, each sampled with probability
+ * p = 1/scale; the variance of B is about B^2 (1 - p) / n, and stacks are
+ * sampled independently, so the variances add up. */
+struct hp_estimate {
+        int64_t bytes;        /* sampling-corrected total */
+        double stderr_bytes;  /* one standard error of it */
+        uint64_t period;      /* mean bytes between samples (2^lg_prof_sample) */
+};
+
+/* Same contract as hp_peek_total. */
+int hp_peek(const char *path, struct hp_estimate *ret, char **ret_err);
 
 /* Parts of a dump file name "<prefix>.<pid>.<seq>.<kind><kseq>.heap"
  * (kind i, m, u; "f" has no kseq). */

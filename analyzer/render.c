@@ -1,5 +1,9 @@
 /* Output formats of an analyzer report: text (jeprof --text columns),
- * collapsed stacks, SVG flame graph, Graphviz dot and JSON. */
+ * collapsed stacks, SVG flame graph and Graphviz dot (JSON: render_json.c).
+ *
+ * Units are IEC (KiB, MiB: powers of 1024) everywhere; byte counts come
+ * from jemalloc's sampling and are marked as estimates ("≈") wherever a
+ * person reads them. */
 #include <errno.h>
 #include <inttypes.h>
 #include <math.h>
@@ -9,7 +13,31 @@
 
 #include "report.h"
 
-#define MB 1048576.0
+#define MIB 1048576.0
+#define APPROX "\u2248"    /* ≈ */
+
+/* bytes as "12.3 MiB", "512 KiB" (whole numbers without decimals) or "17 B" */
+static const char *iec(double v, char *buf, size_t len)
+{
+        static const char *const unit[] = { "KiB", "MiB", "GiB" };
+        double a = fabs(v), u = 1024;
+        int i = 0;
+
+        if (a < 1024) {
+                snprintf(buf, len, "%.0f B", v);
+                return buf;
+        }
+        while (i < 2 && a >= u * 1024) {
+                u *= 1024;
+                i++;
+        }
+        double x = v / u;
+        if (x == floor(x))
+                snprintf(buf, len, "%.0f %s", x, unit[i]);
+        else
+                snprintf(buf, len, "%.1f %s", x, unit[i]);
+        return buf;
+}
 
 static const char *name_of(const struct an_report *r, uint32_t id)
 {
@@ -24,15 +52,6 @@ static void percent(char *buf, size_t len, double num, double tot)
                 snprintf(buf, len, "%s", num == 0 ? "nan" : num > 0 ? "+inf" : "-inf");
 }
 
-static long long llr(double v)
-{
-        if (v >= 9.2e18)
-                return INT64_MAX;
-        if (v <= -9.2e18)
-                return INT64_MIN;
-        return llround(v);
-}
-
 /* ---- text ------------------------------------------------------------------ */
 
 static void text_rows(const struct an_report *r, FILE *out)
@@ -40,7 +59,7 @@ static void text_rows(const struct an_report *r, FILE *out)
         double total = 0;
         for (size_t i = 0; i < r->nfuncs; i++)
                 total += r->funcs[i].flat;
-        fprintf(out, "Total: %.1f MB\n", total / MB);
+        fprintf(out, "Total: " APPROX "%.1f MiB\n", total / MIB);
         double running = 0;
         unsigned lines = 0;
         for (size_t i = 0; i < r->nfuncs && lines < r->top; i++) {
@@ -54,17 +73,18 @@ static void text_rows(const struct an_report *r, FILE *out)
                 percent(p2, sizeof(p2), running, total);
                 percent(p3, sizeof(p3), f->cum, total);
                 char fl[32], cu[32];
-                snprintf(fl, sizeof(fl), "%.1f", f->flat / MB);
-                snprintf(cu, sizeof(cu), "%.1f", f->cum / MB);
+                snprintf(fl, sizeof(fl), "%.1f", f->flat / MIB);
+                snprintf(cu, sizeof(cu), "%.1f", f->cum / MIB);
                 fprintf(out, "%8s %6s %6s %8s %6s %s\n", fl, p1, p2, cu, p3, name_of(r, f->name));
         }
 }
 
 static void trend_row(const struct an_report *r, const struct rep_series *s, FILE *out)
 {
-        fprintf(out, "%6.2f %+10.1f  %-40s", s->score, s->growth / MB, name_of(r, s->name));
+        char nm[96];
+        fprintf(out, "%6.2f %+10.1f  %-40s", s->score, s->growth / MIB, an_name_fit(name_of(r, s->name), 60, nm, sizeof(nm)));
         for (size_t k = 0; k < r->ndumps; k++)
-                fprintf(out, " %.1f", s->flat[k] / MB);
+                fprintf(out, " %.1f", s->flat[k] / MIB);
         fputc('\n', out);
 }
 
@@ -74,10 +94,10 @@ int rep_render_text(const struct an_report *r, FILE *out)
                 text_rows(r, out);
                 return 0;
         }
-        fprintf(out, "Trend over %zu dumps: heap %.1f MB -> %.1f MB (%+.1f MB)\n", r->ndumps,
-                r->totals[0] / MB, r->totals[r->ndumps - 1] / MB, r->growth / MB);
-        fprintf(out, "Suspects (steady growth, score >= %.2f):\n", r->suspect_score);
-        fprintf(out, "%6s %10s  %-40s %s\n", "score", "growth MB", "function", "flat MB per dump");
+        fprintf(out, "Trend over %zu dumps: heap " APPROX "%.1f MiB -> " APPROX "%.1f MiB (%+.1f MiB)\n",
+                r->ndumps, r->totals[0] / MIB, r->totals[r->ndumps - 1] / MIB, r->growth / MIB);
+        fprintf(out, "Suspects (steady growth under a site, score >= %.2f):\n", r->suspect_score);
+        fprintf(out, "%6s %10s  %-40s %s\n", "score", "growth MiB", "site", "MiB per dump");
         if (!r->nsuspects)
                 fprintf(out, "  (none)\n");
         unsigned shown = 0;
@@ -108,7 +128,7 @@ int rep_render_collapsed(const struct an_report *r, FILE *out)
 {
         for (size_t i = 0; i < r->npaths; i++) {
                 const struct rep_path *p = &r->paths[i];
-                long long v = llr(p->v);
+                long long v = rep_llr(p->v);
                 if (p->n == 0 || v <= 0)
                         continue;
                 for (uint32_t k = p->n; k-- > 0;) {
@@ -122,21 +142,6 @@ int rep_render_collapsed(const struct an_report *r, FILE *out)
 }
 
 /* ---- escaping --------------------------------------------------------------- */
-
-static void put_json_str(const char *s, FILE *out)
-{
-        fputc('"', out);
-        for (; s && *s; s++) {
-                unsigned char c = (unsigned char)*s;
-                if (c == '"' || c == '\\')
-                        fprintf(out, "\\%c", c);
-                else if (c < 0x20 || c >= 0x7f)
-                        fprintf(out, "\\u%04x", c);
-                else
-                        fputc(c, out);
-        }
-        fputc('"', out);
-}
 
 static void put_xml(const char *s, size_t max, FILE *out)
 {
@@ -163,132 +168,11 @@ static void put_dot_str(const char *s, FILE *out)
         }
 }
 
-/* ---- json ------------------------------------------------------------------- */
-
-int rep_render_json(const struct an_report *r, FILE *out)
-{
-        if (r->trend) {
-                fputs("{\"dumps\":[", out);
-                for (size_t i = 0; i < r->ndumps; i++) {
-                        if (i)
-                                fputc(',', out);
-                        put_json_str(r->dumps[i], out);
-                }
-                fprintf(out, "],\"growth_bytes\":%lld,\"suspects\":[", llr(r->growth));
-                for (size_t i = 0; i < r->nsuspects; i++) {
-                        const struct rep_series *s = &r->series[i];
-                        fputs(i ? ",{\"function\":" : "{\"function\":", out);
-                        put_json_str(name_of(r, s->name), out);
-                        fprintf(out, ",\"score\":%.3f,\"growth_bytes\":%lld", s->score, llr(s->growth));
-                        if (s->file >= 0) {
-                                fputs(",\"file\":", out);
-                                put_json_str(name_of(r, (uint32_t)s->file), out);
-                        }
-                        fputc('}', out);
-                }
-                fputs("],\"series\":[", out);
-                unsigned shown = 0;
-                for (size_t i = 0; i < r->nseries && shown < r->top; i++) {
-                        const struct rep_series *s = &r->series[i];
-                        if (!s->suspect && !(s->growth >= 0.5))
-                                continue;
-                        fputs(shown++ ? ",{\"function\":" : "{\"function\":", out);
-                        put_json_str(name_of(r, s->name), out);
-                        fprintf(out, ",\"score\":%.3f,\"suspect\":%s,\"flat_bytes\":[", s->score,
-                                s->suspect ? "true" : "false");
-                        for (size_t k = 0; k < r->ndumps; k++)
-                                fprintf(out, "%s%lld", k ? "," : "", llr(s->flat[k]));
-                        fputs("]}", out);
-                }
-                fputs("]}\n", out);
-                return 0;
-        }
-        fputs("{\"base\":", out);
-        if (r->dumps[0])
-                put_json_str(r->dumps[0], out);
-        else
-                fputs("null", out);
-        fputs(",\"new\":", out);
-        put_json_str(r->dumps[r->ndumps - 1], out);
-        fprintf(out, ",\"growth_bytes\":%lld,\"base_bytes\":%lld,\"new_bytes\":%lld,\"top\":[",
-                llr(r->growth), llr(r->totals[0]), llr(r->totals[r->ndumps - 1]));
-        unsigned shown = 0;
-        for (size_t i = 0; i < r->nfuncs && shown < r->top; i++) {
-                const struct rep_func *f = &r->funcs[i];
-                fputs(shown++ ? ",{\"function\":" : "{\"function\":", out);
-                put_json_str(name_of(r, f->name), out);
-                fprintf(out, ",\"flat_bytes\":%lld,\"cum_bytes\":%lld", llr(f->flat), llr(f->cum));
-                if (f->file >= 0) {
-                        fputs(",\"file\":", out);
-                        put_json_str(name_of(r, (uint32_t)f->file), out);
-                }
-                fputc('}', out);
-        }
-        fputs("]}\n", out);
-        return 0;
-}
-
 /* ---- flame graph ---------------------------------------------------------- */
-
-struct fnode {
-        uint32_t name;
-        double v;
-        int32_t child, next;   /* first child, next sibling; -1 none */
-};
-
-struct ftree {
-        struct fnode *n;
-        size_t len, cap;
-        unsigned depth;
-};
-
-static int64_t fnode_add(struct ftree *t, uint32_t name)
-{
-        if (au_grow(&t->n, &t->cap, t->len + 1, sizeof(*t->n)) < 0 || t->len >= INT32_MAX)
-                return -ENOMEM;
-        t->n[t->len] = (struct fnode){ .name = name, .child = -1, .next = -1 };
-        return (int64_t)t->len++;
-}
-
-static int ftree_build(const struct an_report *r, struct ftree *t)
-{
-        memset(t, 0, sizeof(*t));
-        if (fnode_add(t, UINT32_MAX) < 0)
-                return -ENOMEM;
-        for (size_t i = 0; i < r->npaths; i++) {
-                const struct rep_path *p = &r->paths[i];
-                if (p->n == 0 || !(p->v >= 1.0))
-                        continue;
-                int64_t cur = 0;
-                t->n[0].v += p->v;
-                if (p->n > t->depth)
-                        t->depth = p->n;
-                for (uint32_t k = p->n; k-- > 0;) {
-                        uint32_t id = r->ids[p->off + k];
-                        int64_t c = t->n[cur].child, prev = -1;
-                        while (c >= 0 && t->n[c].name != id) {
-                                prev = c;
-                                c = t->n[c].next;
-                        }
-                        if (c < 0) {
-                                c = fnode_add(t, id);
-                                if (c < 0)
-                                        return -ENOMEM;
-                                if (prev >= 0)
-                                        t->n[prev].next = (int32_t)c;
-                                else
-                                        t->n[cur].child = (int32_t)c;
-                        }
-                        t->n[c].v += p->v;
-                        cur = c;
-                }
-        }
-        return 0;
-}
 
 struct svgctx {
         const struct an_report *r;
-        const struct ftree *t;
+        const struct rep_ftree *t;
         FILE *out;
         double scale, total;
         unsigned height;
@@ -304,7 +188,7 @@ static void svg_frames(struct svgctx *s, int32_t node, double x, unsigned depth)
         /* depth-first, explicit sibling walk; recursion depth = stack depth,
          * bounded by the frames cap */
         for (int32_t c = node; c >= 0; c = s->t->n[c].next) {
-                const struct fnode *f = &s->t->n[c];
+                const struct rep_fnode *f = &s->t->n[c];
                 double w = f->v * s->scale;
                 if (w >= 0.1) {
                         double y = s->height - SVG_PAD - (depth + 1) * SVG_ROW;
@@ -312,10 +196,11 @@ static void svg_frames(struct svgctx *s, int32_t node, double x, unsigned depth)
                         uint64_t h = au_hash(nm, strlen(nm), 0);
                         unsigned red = 205 + (unsigned)(h % 50), green = (unsigned)((h >> 8) % 180),
                                  blue = (unsigned)((h >> 16) % 55);
+                        char sz[32];
                         fputs("<g><title>", s->out);
                         put_xml(nm, 4096, s->out);
-                        fprintf(s->out, " (%lld bytes, %.2f%%)</title>", llr(f->v),
-                                s->total > 0 ? f->v * 100.0 / s->total : 0.0);
+                        fprintf(s->out, " (&#8776;%s, %lld bytes, %.2f%%)</title>", iec(f->v, sz, sizeof(sz)),
+                                rep_llr(f->v), s->total > 0 ? f->v * 100.0 / s->total : 0.0);
                         fprintf(s->out, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%d\" "
                                 "fill=\"rgb(%u,%u,%u)\" rx=\"2\" ry=\"2\"/>", x, y, w, SVG_ROW - 1, red, green, blue);
                         size_t fit = (size_t)(w / 7.0);
@@ -340,8 +225,8 @@ static void svg_frames(struct svgctx *s, int32_t node, double x, unsigned depth)
 
 int rep_render_svg(const struct an_report *r, FILE *out)
 {
-        struct ftree t;
-        if (ftree_build(r, &t) < 0) {
+        struct rep_ftree t;
+        if (rep_ftree_build(r, &t) < 0) {
                 free(t.n);
                 return -ENOMEM;
         }
@@ -355,14 +240,16 @@ int rep_render_svg(const struct an_report *r, FILE *out)
                 "rect:hover{stroke:#000;stroke-width:0.5}</style>\n"
                 "<rect x=\"0\" y=\"0\" width=\"100%%\" height=\"100%%\" fill=\"#f8f8f0\"/>\n",
                 SVG_W, s.height, SVG_W, s.height);
+        char sz[32], per[32];
         fprintf(out, "<text x=\"%d\" y=\"20\" text-anchor=\"middle\" style=\"font-size:16px\">"
-                "Heap growth: %.1f MB (%lld bytes)</text>\n", SVG_W / 2, s.total / MB, llr(s.total));
+                "Heap growth: &#8776;%s (%lld bytes, estimated from samples, one per %s allocated)</text>\n",
+                SVG_W / 2, iec(s.total, sz, sizeof(sz)), rep_llr(s.total), iec((double)r->period, per, sizeof(per)));
         if (s.total > 0) {
                 /* the root frame, then its children above it */
                 double y = s.height - SVG_PAD - SVG_ROW;
-                fprintf(out, "<g><title>all (%lld bytes, 100%%)</title><rect x=\"%d\" y=\"%.1f\" "
+                fprintf(out, "<g><title>all (&#8776;%s, %lld bytes, 100%%)</title><rect x=\"%d\" y=\"%.1f\" "
                         "width=\"%.1f\" height=\"%d\" fill=\"rgb(220,160,60)\" rx=\"2\" ry=\"2\"/>"
-                        "<text x=\"%d\" y=\"%.1f\">all</text></g>\n", llr(s.total), SVG_PAD, y,
+                        "<text x=\"%d\" y=\"%.1f\">all</text></g>\n", sz, rep_llr(s.total), SVG_PAD, y,
                         SVG_W - 2.0 * SVG_PAD, SVG_ROW - 1, SVG_PAD + 3, y + SVG_ROW - 4.5);
                 if (t.n[0].child >= 0)
                         svg_frames(&s, t.n[0].child, SVG_PAD, 1);
@@ -404,8 +291,10 @@ int rep_render_dot(const struct an_report *r, FILE *out)
         size_t nkeep = 0;
         double nodelimit = fabs(total) * 0.005;
         fprintf(out, "digraph \"heap growth\" {\nnode [width=0.375,height=0.25];\n");
-        fprintf(out, "Legend [shape=box,fontsize=24,shape=plaintext,label=\"Total: %.1f MB\\l\"];\n",
-                total / MB);
+        char per[32];
+        fprintf(out, "Legend [shape=box,fontsize=24,shape=plaintext,label=\"Total: " APPROX "%.1f MiB\\l"
+                "values in MiB, estimated from samples (one per %s allocated)\\l\"];\n",
+                total / MIB, iec((double)r->period, per, sizeof(per)));
         for (size_t i = 0; i < r->nfuncs && nkeep < 80; i++) {
                 const struct rep_func *f = &r->funcs[i];
                 if (!(fabs(f->cum) > nodelimit))
@@ -417,9 +306,9 @@ int rep_render_dot(const struct an_report *r, FILE *out)
                 char p1[32], p2[32];
                 percent(p1, sizeof(p1), f->flat, total);
                 percent(p2, sizeof(p2), f->cum, total);
-                fprintf(out, "\\n%.1f (%s)\\r", f->flat / MB, p1);
+                fprintf(out, "\\n%.1f (%s)\\r", f->flat / MIB, p1);
                 if (f->cum != f->flat)
-                        fprintf(out, "of %.1f (%s)\\r", f->cum / MB, p2);
+                        fprintf(out, "of %.1f (%s)\\r", f->cum / MIB, p2);
                 fprintf(out, "\",shape=box,fontsize=%.1f];\n", fs);
         }
         struct edge *e = NULL;
@@ -454,7 +343,7 @@ int rep_render_dot(const struct an_report *r, FILE *out)
                 if (fabs(v) > edgelimit) {
                         double w = total != 0 ? 1 + 5 * fabs(v / total) : 1;
                         fprintf(out, "N%u -> N%u [label=\"%.1f\",weight=%d,penwidth=%.1f];\n",
-                                e[i].from, e[i].to, v / MB, (int)(1 + 100 * (total != 0 ? fabs(v / total) : 0)), w);
+                                e[i].from, e[i].to, v / MIB, (int)(1 + 100 * (total != 0 ? fabs(v / total) : 0)), w);
                 }
                 i = j;
         }

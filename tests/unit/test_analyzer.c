@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -249,20 +250,31 @@ START_TEST(short_names)
 {
         static const struct { const char *in, *out; } t[] = {
                 { "leak", "leak" },
-                { "shop::Store<shop::Item>::add(int)", "shop::Store::add" },
-                /* like jeprof: a return type stays unless a "word::" follows it */
-                { "void grow<Widget>(std::vector<Widget*, std::allocator<Widget*> >&, int)", "void grow" },
-                { "std::map<int, std::string>::operator[](int const&)", "std::map::operator[]" },
+                /* template arguments are kept; argument lists go */
+                { "shop::Store<shop::Item>::add(int)", "shop::Store<shop::Item>::add" },
+                { "Shard<4ul>::append(char const*)", "Shard<4ul>::append" },
+                /* a return type goes before word:: or word<...>::, or before a
+                 * function template's name */
+                { "void grow<Widget>(std::vector<Widget*, std::allocator<Widget*> >&, int)", "grow<Widget>" },
+                { "void Shard<4>::append<int>(int)", "Shard<4>::append<int>" },
+                { "std::vector<int, std::allocator<int> > make<int>(int)", "make<int>" },
+                { "std::map<int, std::string>::operator[](int const&)", "std::map<int, std::string>::operator[]" },
                 { "ns::A::get() const", "ns::A::get" },
                 { "operator new(unsigned long)", "operator new" },
-                { "unsigned long std::vector<int>::size() const", "std::vector::size" },
-                /* jeprof's regexes, quirks included (checked against its Perl) */
+                { "unsigned long std::vector<int>::size() const", "std::vector<int>::size" },
+                /* jeprof's quirks outside template arguments (checked against its Perl) */
                 { "f(a(b)c)", "f" },
-                { "std::function<void (int)>::operator()(int) const", "std::function::operator" },
+                { "std::function<void (int)>::operator()(int) const", "std::function<void (int)>::operator" },
                 { "(anonymous namespace)::foo(int)", "::foo" },
                 { "operator<<(std::ostream&, int)", "operator<<" },
-                { "a::b<c<d>, e>::f() const &&", "a::b::f &&" },
+                { "std::basic_ostream<char, std::char_traits<char> >& std::operator<< <std::char_traits<char> >"
+                  "(std::basic_ostream<char, std::char_traits<char> >&, char const*)",
+                  "std::operator<< <std::char_traits<char> >" },
+                { "bool operator< <int>(A<int> const&, A<int> const&)", "operator< <int>" },
+                { "Foo::operator Bar<int>() const", "Foo::operator Bar<int>" },
+                { "a::b<c<d>, e>::f() const &&", "a::b<c<d>, e>::f &&" },
                 { "main::{lambda()#1}::operator()() const", "main::{lambda#1}::operator" },
+                { "g<(anonymous namespace)::X>(int)", "g<(anonymous namespace)::X>" },
         };
         for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
                 char *s = sym_short_name(t[i].in);
@@ -319,6 +331,137 @@ static char *write_self_dump(const char *dir, const char *name, unsigned objs, u
         ck_assert_int_eq(fclose(f), 0);
         return path;
 }
+
+static char *render_json(const struct an_report *r)
+{
+        char *out = NULL;
+        size_t len = 0;
+        FILE *f = open_memstream(&out, &len);
+        ck_assert_int_eq(an_render(r, AN_FORMAT_JSON, f), 0);
+        fclose(f);
+        return out;
+}
+
+/* A bundle's diff and trend through one session: the same reports as
+ * alone, and the trend resolves no address the diff resolved already. */
+START_TEST(session_shares_symbols)
+{
+        char dir[] = "/tmp/oomwatch-ut.XXXXXX";
+        ck_assert_ptr_nonnull(mkdtemp(dir));
+        char *d[3] = { write_self_dump(dir, "self.1.1.m1.heap", 1, 1000),
+                       write_self_dump(dir, "self.1.2.m2.heap", 3, 3000),
+                       write_self_dump(dir, "self.1.3.m3.heap", 5, 5000) };
+        char *err = NULL;
+        struct an_report *alone_diff, *alone_trend, *diff, *trend;
+        ck_assert_int_eq(an_diff_paths(d[0], d[2], NULL, &alone_diff, &err), 0);
+        ck_assert_int_eq(an_trend_paths((const char *const *)d, 3, NULL, &alone_trend, &err), 0);
+
+        struct an_session *s, *t;
+        unsigned mods, mods_trend;
+        unsigned long after_diff, after_both, trend_alone;
+        ck_assert_int_eq(an_session_new(NULL, &s), 0);
+        ck_assert_int_eq(an_session_diff(s, d[0], d[2], &diff, &err), 0);
+        an_session_stats(s, NULL, &after_diff);
+        ck_assert_int_eq(an_session_trend(s, (const char *const *)d, 3, &trend, &err), 0);
+        an_session_stats(s, &mods, &after_both);
+        an_session_free(s);    /* reports outlive their session */
+        ck_assert_int_eq(an_session_new(NULL, &t), 0);
+        struct an_report *tmp;
+        ck_assert_int_eq(an_session_trend(t, (const char *const *)d, 3, &tmp, &err), 0);
+        an_session_stats(t, &mods_trend, &trend_alone);
+        an_session_free(t);
+        an_report_free(tmp);
+
+        ck_assert_uint_gt(after_diff, 0);
+        /* the dumps hold the same stacks: the trend adds no lookup */
+        ck_assert_uint_eq(after_both, after_diff);
+        ck_assert_uint_eq(after_both, trend_alone);
+        ck_assert_uint_eq(mods, mods_trend);
+        char *a = render_json(alone_diff), *b = render_json(diff);
+        ck_assert_str_eq(a, b);
+        free(a);
+        free(b);
+        a = render_json(alone_trend);
+        b = render_json(trend);
+        ck_assert_str_eq(a, b);
+        free(a);
+        free(b);
+        an_report_free(alone_diff);
+        an_report_free(alone_trend);
+        an_report_free(diff);
+        an_report_free(trend);
+        for (int i = 0; i < 3; i++) {
+                unlink(d[i]);
+                free(d[i]);
+        }
+        rmdir(dir);
+}
+END_TEST
+
+/* The modules of a report: the test program with its build-id (as readelf
+ * would print it) and no unnamed function; the same dumps analysed with a
+ * program that does not exist: the module is unreadable and its top
+ * functions are counted as unnamed. */
+START_TEST(modules_and_unnamed)
+{
+        char dir[] = "/tmp/oomwatch-ut.XXXXXX";
+        ck_assert_ptr_nonnull(mkdtemp(dir));
+        char *base = write_self_dump(dir, "self.1.1.m1.heap", 1, 1000);
+        char *newer = write_self_dump(dir, "self.1.2.m2.heap", 5, 5000);
+        char *exe = realpath("/proc/self/exe", NULL), *cmd = NULL, want[160] = "";
+        ck_assert_ptr_nonnull(exe);
+        ck_assert_int_ge(asprintf(&cmd, "readelf -n '%s' | awk '/Build ID/ { print $3 }'", exe), 0);
+        FILE *p = popen(cmd, "r");
+        ck_assert_ptr_nonnull(p);
+        ck_assert_ptr_nonnull(fgets(want, sizeof(want), p));
+        pclose(p);
+        want[strcspn(want, "\n")] = '\0';
+        ck_assert_uint_gt(strlen(want), 8);
+
+        struct an_report *r = NULL;
+        char *err = NULL;
+        ck_assert_int_eq(an_diff_paths(base, newer, NULL, &r, &err), 0);
+        bool found = false;
+        for (size_t i = 0; i < an_report_module_count(r); i++) {
+                struct an_module m;
+                ck_assert_int_eq(an_report_module(r, i, &m), 0);
+                if (strcmp(m.path, exe) != 0)
+                        continue;
+                found = true;
+                ck_assert_ptr_nonnull(m.build_id);
+                ck_assert_str_eq(m.build_id, want);
+                ck_assert(m.readable);
+                ck_assert_uint_eq(m.unnamed, 0);
+                ck_assert_ptr_null(m.debuginfod);
+        }
+        ck_assert_msg(found, "the test program is not among the modules");
+        struct an_module m;
+        ck_assert_int_eq(an_report_module(r, an_report_module_count(r), &m), -ERANGE);
+        an_report_free(r);
+
+        struct an_options o = { .binary = "/nonexistent/prog" };
+        ck_assert_int_eq(an_diff_paths(base, newer, &o, &r, &err), 0);
+        found = false;
+        for (size_t i = 0; i < an_report_module_count(r); i++) {
+                ck_assert_int_eq(an_report_module(r, i, &m), 0);
+                if (strcmp(m.path, "/nonexistent/prog") != 0)
+                        continue;
+                found = true;
+                ck_assert(!m.readable);
+                ck_assert_ptr_null(m.build_id);
+                ck_assert_uint_eq(m.unnamed, 2);   /* ut_alloc_site, ut_caller */
+        }
+        ck_assert_msg(found, "the missing program is not among the modules");
+        an_report_free(r);
+        unlink(base);
+        unlink(newer);
+        rmdir(dir);
+        free(base);
+        free(newer);
+        free(exe);
+        free(cmd);
+}
+END_TEST
 
 START_TEST(symbolize_self)
 {
@@ -380,6 +523,248 @@ START_TEST(symbolize_self)
         rmdir(dir);
         free(base);
         free(newer);
+}
+END_TEST
+
+/* ---- sites: the first frame outside the runtime ------------------------- */
+
+/* A dump of this process with one stack [malloc, second, ut_alloc_site,
+ * ut_caller]; second NULL: strdup, which is libc's, so the site is
+ * ut_alloc_site. */
+static char *write_site_dump_with(const char *dir, const char *name, unsigned objs, unsigned bytes, void *second)
+{
+        char *path = NULL;
+        ck_assert_int_ge(asprintf(&path, "%s/%s", dir, name), 0);
+        FILE *f = fopen(path, "we");
+        ck_assert_ptr_nonnull(f);
+        void *m = dlsym(RTLD_DEFAULT, "malloc"), *sd = second ? second : dlsym(RTLD_DEFAULT, "strdup");
+        ck_assert_ptr_nonnull(m);
+        ck_assert_ptr_nonnull(sd);
+        fprintf(f, "heap_v2/524288\n  t*: %u: %u [0: 0]\n", objs, bytes);
+        fprintf(f, "@ %p %p %p %p\n", (void *)((char *)m + 8), (void *)((char *)sd + 9),
+                (void *)((char *)ut_alloc_site + 5), (void *)((char *)ut_caller + 6));
+        fprintf(f, "  t*: %u: %u [0: 0]\n  t0: %u: %u [0: 0]\n\nMAPPED_LIBRARIES:\n", objs, bytes, objs, bytes);
+        FILE *maps = fopen("/proc/self/maps", "re");
+        ck_assert_ptr_nonnull(maps);
+        char line[4096];
+        while (fgets(line, sizeof(line), maps))
+                fputs(line, f);
+        fclose(maps);
+        ck_assert_int_eq(fclose(f), 0);
+        return path;
+}
+
+static char *write_site_dump(const char *dir, const char *name, unsigned objs, unsigned bytes)
+{
+        return write_site_dump_with(dir, name, objs, bytes, NULL);
+}
+
+/* [malloc, an address of this program no symbol covers, ut_alloc_site,
+ * ut_caller]: with ut_alloc_site hidden (an allocator's entry point, like
+ * PostgreSQL's repalloc), the unnamed frame of the same module under it is
+ * the allocator's own (a static function, like AllocSetRealloc): the site
+ * is ut_caller. With nothing hidden above it, the unnamed frame is the
+ * site; an unnamed frame of another place (here the heap) is never taken
+ * for the allocator's. */
+/* 64 bytes of this program's code that no symbol covers (a stripped
+ * static function), between two sized functions */
+__asm__(".pushsection .text\n"
+        ".type ut_before_gap, @function\nut_before_gap:\n ret\n.size ut_before_gap, 1\n"
+        ".skip 64, 0x90\n"
+        ".type ut_after_gap, @function\nut_after_gap:\n ret\n.size ut_after_gap, 1\n"
+        ".popsection\n");
+extern char ut_before_gap[];
+
+START_TEST(sites_unnamed_under_hidden)
+{
+        char dir[] = "/tmp/oomwatch-ut.XXXXXX";
+        ck_assert_ptr_nonnull(mkdtemp(dir));
+        void *gap = ut_before_gap + 16; /* the frame: + 9, looked up at - 1 */
+        void *anon = malloc(64);         /* the heap: no module */
+        char *base = write_site_dump_with(dir, "own.1.1.m1.heap", 1, 1000, gap);
+        char *newer = write_site_dump_with(dir, "own.1.2.m2.heap", 5, 5000, gap);
+        char *hbase = write_site_dump_with(dir, "heap.1.1.m1.heap", 1, 1000, anon);
+        char *hnewer = write_site_dump_with(dir, "heap.1.2.m2.heap", 5, 5000, anon);
+        struct an_report *r = NULL;
+        char *err = NULL;
+        struct an_site st;
+
+        const char *const hide[] = { "*/libc.so*", "*/libasan.so*", "ut_alloc_*", NULL };
+        struct an_options o = { .hide = hide };
+        ck_assert_msg(an_diff_paths(base, newer, &o, &r, &err) == 0, "%s", err ? err : "");
+        ck_assert_int_eq(an_report_site(r, 0, &st), 0);
+        ck_assert_str_eq(st.function, "ut_caller");
+        an_report_free(r);
+
+        ck_assert_int_eq(an_diff_paths(hbase, hnewer, &o, &r, &err), 0);
+        ck_assert_int_eq(an_report_site(r, 0, &st), 0);
+        ck_assert_msg(strncmp(st.function, "0x", 2) == 0, "%s", st.function);
+        an_report_free(r);
+
+        const char *const only_libc[] = { "*/libc.so*", "*/libasan.so*", NULL };
+        o.hide = only_libc;
+        ck_assert_int_eq(an_diff_paths(base, newer, &o, &r, &err), 0);
+        ck_assert_int_eq(an_report_site(r, 0, &st), 0);
+        ck_assert_msg(strstr(st.function, "test_analyzer+0x") != NULL, "%s", st.function);
+        an_report_free(r);
+
+        char *paths[] = { base, newer, hbase, hnewer };
+        for (size_t i = 0; i < 4; i++) {
+                unlink(paths[i]);
+                free(paths[i]);
+        }
+        rmdir(dir);
+        free(anon);
+}
+END_TEST
+
+START_TEST(sites_self)
+{
+        char dir[] = "/tmp/oomwatch-ut.XXXXXX";
+        ck_assert_ptr_nonnull(mkdtemp(dir));
+        char *base = write_site_dump(dir, "self.1.1.m1.heap", 1, 1000);
+        char *newer = write_site_dump(dir, "self.1.2.m2.heap", 5, 5000);
+        double want = 5000 * hp_scale_factor(5, 5000, 524288) - 1000 * hp_scale_factor(1, 1000, 524288);
+        struct an_report *r = NULL;
+        char *err = NULL;
+        struct an_site st;
+
+        /* default patterns: libc's strdup is runtime */
+        ck_assert_msg(an_diff_paths(base, newer, NULL, &r, &err) == 0, "%s", err ? err : "");
+        const char *fn = NULL;
+        ck_assert_int_eq(an_report_row(r, 0, &fn, NULL, NULL), 0);
+        /* the flat row stays jeprof's: libc's strdup ("__GI___strdup" where
+         * libc's debug file is installed) */
+        ck_assert_msg(strstr(fn, "strdup") != NULL, "%s", fn);
+        char *dup = strdup(fn);
+        ck_assert_uint_eq(an_report_site_count(r), 1);
+        ck_assert_int_eq(an_report_site(r, 0, &st), 0);
+        ck_assert_str_eq(st.function, "ut_alloc_site");
+        ck_assert_int_eq(st.bytes, llround(want));
+        ck_assert_ptr_nonnull(st.module);
+        ck_assert_msg(strstr(st.module, "test_analyzer") != NULL, "%s", st.module);
+        ck_assert_int_eq(an_report_site(r, 1, &st), -ERANGE);
+        ck_assert_uint_eq(an_report_period(r), 524288);
+        an_report_free(r);
+
+        /* the file and line of the call, unless the output does not show them */
+        struct an_options nl = { .no_lines = false };
+        for (int k = 0; k < 2; k++, nl.no_lines = true) {
+                ck_assert_int_eq(an_diff_paths(base, newer, &nl, &r, &err), 0);
+                ck_assert_int_eq(an_report_site(r, 0, &st), 0);
+                ck_assert_str_eq(st.function, "ut_alloc_site");
+                if (nl.no_lines) {
+                        ck_assert_ptr_null(st.file);
+                        ck_assert_int_eq(st.line, 0);
+                } else {
+                        ck_assert_msg(st.file && strstr(st.file, "test_analyzer.c"), "%s", st.file ? st.file : "(null)");
+                        ck_assert_int_gt(st.line, 0);
+                }
+                an_report_free(r);
+        }
+
+        /* a list of one's own: a name pattern and a module pattern (under
+         * AddressSanitizer strdup is libasan's interceptor) */
+        const char *const hide[] = { "*/libc.so*", "*/libasan.so*", "ut_alloc_*", NULL };
+        struct an_options o = { .hide = hide };
+        ck_assert_int_eq(an_diff_paths(base, newer, &o, &r, &err), 0);
+        ck_assert_int_eq(an_report_site(r, 0, &st), 0);
+        ck_assert_str_eq(st.function, "ut_caller");
+        an_report_free(r);
+
+        /* an empty list: the first frame is the site */
+        const char *const none[] = { NULL };
+        o.hide = none;
+        ck_assert_int_eq(an_diff_paths(base, newer, &o, &r, &err), 0);
+        ck_assert_int_eq(an_report_site(r, 0, &st), 0);
+        ck_assert_str_eq(st.function, dup);
+        an_report_free(r);
+
+        /* everything hidden: the first frame again */
+        const char *const all[] = { "*", NULL };
+        o.hide = all;
+        ck_assert_int_eq(an_diff_paths(base, newer, &o, &r, &err), 0);
+        ck_assert_int_eq(an_report_site(r, 0, &st), 0);
+        ck_assert_str_eq(st.function, dup);
+        an_report_free(r);
+        free(dup);
+
+        /* shrinking: no site grew */
+        ck_assert_int_eq(an_diff_paths(newer, base, NULL, &r, &err), 0);
+        ck_assert_uint_eq(an_report_site_count(r), 0);
+        an_report_free(r);
+
+        const char *why = NULL;
+        ck_assert_int_eq(an_hide_check("std::*", &why), 0);
+        ck_assert_int_eq(an_hide_check("", &why), -EINVAL);
+        ck_assert_int_eq(an_hide_check("a\tb", &why), -EINVAL);
+        unlink(base);
+        unlink(newer);
+        rmdir(dir);
+        free(base);
+        free(newer);
+}
+END_TEST
+
+START_TEST(name_fit)
+{
+        char buf[256];
+        ck_assert_str_eq(an_name_fit("svc::Store::add", 40, buf, sizeof(buf)), "svc::Store::add");
+        const char *v = "std::vector<std::__cxx11::basic_string<char, std::char_traits<char>, std::allocator<char> >, "
+                        "std::allocator<std::__cxx11::basic_string<char, std::char_traits<char>, std::allocator<char> > > "
+                        ">::_M_realloc_insert<std::string const&>";
+        /* the innermost arguments go first, then outwards */
+        ck_assert_str_eq(an_name_fit(v, 190, buf, sizeof(buf)),
+                         "std::vector<std::__cxx11::basic_string<char, std::char_traits<...>, std::allocator<...> >, "
+                         "std::allocator<std::__cxx11::basic_string<...> > >::_M_realloc_insert<std::string const&>");
+        ck_assert_str_eq(an_name_fit(v, 150, buf, sizeof(buf)),
+                         "std::vector<std::__cxx11::basic_string<...>, std::allocator<...> >::_M_realloc_insert<std::string "
+                         "const&>");
+        ck_assert_str_eq(an_name_fit(v, 50, buf, sizeof(buf)), "std::vector<...>::_M_realloc_insert<...>");
+        an_name_fit(v, 30, buf, sizeof(buf));
+        ck_assert_uint_eq(strlen(buf), 30);
+        ck_assert_str_eq(buf, "std::vector<.....c_insert<...>");
+        /* operator< and operator<< are not brackets */
+        ck_assert_str_eq(an_name_fit("Shard<16ul>::operator<<<unsigned int>", 30, buf, sizeof(buf)),
+                         "Shard<...>::operator<<<...>");
+        ck_assert_str_eq(an_name_fit("Shard<16ul>::operator< <unsigned int>", 30, buf, sizeof(buf)),
+                         "Shard<...>::operator< <...>");
+        ck_assert_str_eq(an_name_fit("Shard<16ul>::operator->", 22, buf, sizeof(buf)), "Shard<...>::operator->");
+        /* groups no longer than "<...>" stay */
+        ck_assert_str_eq(an_name_fit("Shard<4>::append<int>", 12, buf, sizeof(buf)), "Shard...int>");
+        ck_assert_str_eq(an_name_fit("Shard<4>::operator<<<int>", 25, buf, sizeof(buf)), "Shard<4>::operator<<<int>");
+        /* too long without brackets: head...tail within the width */
+        an_name_fit("a_really_long_function_name_without_any_template_arguments_at_all", 20, buf, sizeof(buf));
+        ck_assert_uint_eq(strlen(buf), 20);
+        ck_assert_str_eq(buf, "a_really_...s_at_all");
+        /* unbalanced brackets are left as they are, then cut */
+        an_name_fit("f<<<<<<<<<<<<<<<<<<<<<<<<<<<<<<", 10, buf, sizeof(buf));
+        ck_assert_uint_eq(strlen(buf), 10);
+}
+END_TEST
+
+START_TEST(estimate_by_hand)
+{
+        /* two stacks: 4 samples of 1000 bytes each, 1 of 262144; period 524288 */
+        char path[] = "/tmp/oomwatch-ut-est.XXXXXX";
+        int fd = mkstemp(path);
+        ck_assert_int_ge(fd, 0);
+        FILE *f = fdopen(fd, "w");
+        fputs("heap_v2/524288\n  t*: 5: 266144 [0: 0]\n"
+              "@ 0x1000 0x2000\n  t*: 4: 4000 [0: 0]\n"
+              "@ 0x1000 0x3000\n  t*: 1: 262144 [0: 0]\n"
+              "\nMAPPED_LIBRARIES:\n", f);
+        ck_assert_int_eq(fclose(f), 0);
+        struct an_estimate est;
+        char *err = NULL;
+        ck_assert_msg(an_peek_estimate(path, &est, &err) == 0, "%s", err ? err : "");
+        double f1 = hp_scale_factor(4, 4000, 524288), f2 = hp_scale_factor(1, 262144, 524288);
+        double b1 = 4000 * f1, b2 = 262144 * f2;
+        double var = b1 * b1 * (1 - 1 / f1) / 4 + b2 * b2 * (1 - 1 / f2) / 1;
+        ck_assert_int_eq(est.bytes, llround(b1 + b2));
+        ck_assert(near(est.stderr_bytes, sqrt(var), 1e-9));
+        ck_assert_uint_eq(est.period, 524288);
+        unlink(path);
 }
 END_TEST
 
@@ -602,6 +987,12 @@ static Suite *suite(void)
         tcase_set_timeout(tc, 60);
         tcase_add_test(tc, short_names);
         tcase_add_test(tc, symbolize_self);
+        tcase_add_test(tc, session_shares_symbols);
+        tcase_add_test(tc, modules_and_unnamed);
+        tcase_add_test(tc, sites_self);
+        tcase_add_test(tc, sites_unnamed_under_hidden);
+        tcase_add_test(tc, name_fit);
+        tcase_add_test(tc, estimate_by_hand);
         tcase_add_test(tc, diff_real_dumps);
         tcase_add_test(tc, trend_scores);
         tcase_add_test(tc, trend_real_dumps_in_order);
