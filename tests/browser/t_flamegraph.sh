@@ -12,17 +12,11 @@
 #   colours, most of the graph's area not white) and must show the process_leak
 #   rectangle in its fill colour over most of its area.
 # The screenshot is kept as $OOMWATCH_BUILD/test-browser/flamegraph.png.
-# Needs chromium (make test-browser installs it: scripts/install-browser.sh)
+# Needs chromium (scripts/install-deps.sh installs it)
 # and a C compiler with zlib for tests/browser/pngstat.c; skips without them.
 . "$(dirname "$0")/../integration/lib.sh"
 
-here=$REPO/tests/browser
-browser=$(command -v chromium || command -v chromium-browser) ||
-        skip "chromium is not installed (make test-browser installs it)"
-command -v cc >/dev/null || skip "no C compiler for tests/browser/pngstat.c"
-[ -e /usr/include/zlib.h ] || skip "zlib.h is missing (zlib1g-dev; make test-browser installs it)"
-cc -std=gnu11 -O2 -Wall -Wextra -o "$T/pngstat" "$here/pngstat.c" -lz ||
-        fail "cannot build tests/browser/pngstat.c"
+. "$(dirname "$0")/browser_lib.sh"
 
 # a real incident's growth.svg
 OOMWATCH_BUILD=$BUILD FLAMEGRAPH_OUT_DIR=$T/bundle \
@@ -35,13 +29,6 @@ svg=$T/bundle/growth.svg
 read -r svg_w svg_h < <(sed -nE 's/^<svg [^>]*width="([0-9]+)" height="([0-9]+)".*/\1 \2/p' "$svg" | head -n 1)
 [ -n "$svg_w" ] || fail "growth.svg has no width and height on its root"
 win_h=$((svg_h > 800 ? svg_h : 800))
-
-chrome() {
-        # A fresh profile each time; Chromium's own noise (D-Bus, GPU) goes to the log.
-        "$browser" --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
-                --disable-background-networking --disable-component-update --disable-sync \
-                --user-data-dir="$(mktemp -d "$T/profile.XXXXXX")" "$@" 2>>"$T/chromium.log"
-}
 
 # 1. the rendered document, through a probe page next to the SVG
 cat >"$T/bundle/probe.html" <<EOF
@@ -93,7 +80,7 @@ assert_ge "$h" 1 "on-screen height of process_leak's frame"
 assert_eq "$(field visibility)" visible "visibility of process_leak's frame"
 assert_eq "$(field first)" true "<title> is the frame's first child (its hover text)"
 assert_eq "$(field hit)" frame "what is drawn at the centre of process_leak's frame"
-grep -Eq 'title=process_leak \([0-9]+ bytes, [0-9.]+%\)' <<<"$leak" || fail "unexpected title: $leak"
+grep -Eq 'title=process_leak \(≈[0-9.]+ [KMG]iB, [0-9]+ bytes, [0-9.]+%\)' <<<"$leak" || fail "unexpected title: $leak"
 [[ $fill =~ ^rgb\(([0-9]+),([0-9]+),([0-9]+)\)$ ]] || fail "unexpected fill '$fill'"
 hex=$(printf '%02x%02x%02x' "${BASH_REMATCH[1]}" "${BASH_REMATCH[2]}" "${BASH_REMATCH[3]}")
 

@@ -148,10 +148,10 @@ fi
 self_contained "$svg" || fail "growth.svg is not self-contained"
 grep -q '^<svg [^>]*xmlns="http://www.w3.org/2000/svg"' "$svg" || fail "the root is not an SVG element"
 
-# process_leak's frames: <g><title>process_leak (N bytes, P%)</title><rect ... width="W" ...
-frames=$(sed -nE 's/.*<g><title>process_leak \(([0-9]+) bytes, [0-9.]+%\)<\/title><rect [^>]*width="([0-9.]+)".*/\1 \2/p' "$svg")
-[ -n "$frames" ] || fail "no frame titled 'process_leak (N bytes, P%)' with a rectangle: $(grep -o '<title>[^<]*</title>' "$svg" | head)"
-all_w=$(sed -nE 's/.*<g><title>all \([0-9]+ bytes[^<]*<\/title><rect [^>]*width="([0-9.]+)".*/\1/p' "$svg" | head -n 1)
+# process_leak's frames: <g><title>process_leak (&#8776;X MiB, N bytes, P%)</title><rect ... width="W" ...
+frames=$(sed -nE 's/.*<g><title>process_leak \(&#8776;[0-9.]+ [KMG]iB, ([0-9]+) bytes, [0-9.]+%\)<\/title><rect [^>]*width="([0-9.]+)".*/\1 \2/p' "$svg")
+[ -n "$frames" ] || fail "no frame titled 'process_leak (~X MiB, N bytes, P%)' with a rectangle: $(grep -o '<title>[^<]*</title>' "$svg" | head)"
+all_w=$(sed -nE 's/.*<g><title>all \(&#8776;[0-9.]+ [KMG]iB, [0-9]+ bytes[^<]*<\/title><rect [^>]*width="([0-9.]+)".*/\1/p' "$svg" | head -n 1)
 [ -n "$all_w" ] || fail "no root frame 'all'"
 cum=$(jq -r '[.diff.top[] | select(.function == "process_leak") | .cum_bytes][0] // empty' "$b/incident.json")
 [ -n "$cum" ] || fail "incident.json does not list process_leak"
