@@ -1,24 +1,33 @@
-/* liboomwatch-agent.so: LD_PRELOADed into the supervised target, it lets the
- * supervisor ask the target's jemalloc for a heap dump, switch peak (gdump)
- * dumps and sampling on and off. The protocol is in agent_proto.h.
+/* liboomwatch-agent.so: LD_PRELOADed into the supervised target and, through
+ * the environment, into every process of its tree, it lets the supervisor
+ * ask each process's jemalloc for a heap dump and switch peak (gdump) dumps
+ * and sampling on and off. The protocol is in agent_proto.h.
  *
- * Life in a process, decided once in the constructor:
- * - AGENT_ENV_FD / AGENT_ENV_PID absent or malformed, or the fd is not an
- *   AF_UNIX SOCK_SEQPACKET socket (and, when AGENT_ENV_INO is set, not the
- *   channel's inode): inert, nothing touched.
- * - getpid() != AGENT_ENV_PID (a child of the target that exec'd, another
- *   program the target started): inert; its inherited copy of the channel is
- *   closed when AGENT_ENV_INO proves it is the channel, else left alone.
- * - the target itself: find mallctl (dynamic symbols, then the executable's
- *   .symtab; the executable's wins when only it has profiling on), send one
- *   hello. Without jemalloc with profiling, that is all:
- *   no thread, the fd stays open and inheritable for the program a wrapper
- *   execs next (same pid, whose agent says hello again).
- * - with profiling: install jemalloc's prof_dump hook (to learn the exact
- *   name of our dumps), register a fork child handler, start one thread that
- *   serves requests until EOF. A forked child is inert: the handler, which
- *   neither allocates nor locks, marks it so and closes the child's copy of
- *   the channel if it still is the channel (same inode).
+ * Life in a process image, decided once in the constructor:
+ * - AGENT_ENV_FD / AGENT_ENV_INO absent or malformed, or the fd is not an
+ *   AF_UNIX SOCK_SEQPACKET socket of that inode (the rendezvous): inert,
+ *   nothing touched.
+ * - find mallctl (dynamic symbols, then the executable's .symtab; the
+ *   executable's wins when only it has profiling on). None: inert, unless
+ *   this process is the target (AGENT_ENV_PID), which registers to say so.
+ * - AGENT_ENV_SCOPE set: prof.active on when the image is in scope, off
+ *   (status "inactive") when not.
+ * - register: make a socketpair, send one end over the rendezvous with
+ *   SCM_RIGHTS (the kernel adds our pid), keep the other end (close-on-exec,
+ *   moved to fd AGENT_CHAN_FD_MIN or above) as this process's channel.
+ * - jemalloc with profiling, in scope: install jemalloc's prof_dump hook (to
+ *   learn the exact name of our dumps), start one thread that sends the
+ *   hello and serves requests until EOF. Otherwise: send the hello from the
+ *   constructor, no thread.
+ *
+ * After fork(): the agent interposes fork() (its one exported symbol). A
+ * fork child handler (pthread_atfork), which neither allocates nor locks,
+ * closes the child's copy of the parent's channel; then, back in fork() in
+ * the child, in a normal context, the child registers a channel of its own
+ * and starts its own thread, as the parent had. A fork that does not go
+ * through fork() (daemon(3), a raw clone) leaves the child without a
+ * channel; vfork and posix_spawn children exec, and the new image registers
+ * itself.
  *
  * Dump file name: jemalloc calls the prof_dump hook ("experimental.hooks.
  * prof_dump", jemalloc >= 5.3) with the file name after writing and closing
@@ -30,8 +39,12 @@
  * prefix's directory: right unless the program dumps by itself at the same
  * moment.
  *
+ * With profiling.processes the agent also interposes execve, execv, execvp
+ * and execvpe: the program an exec starts gets the preloaded jemalloc and
+ * the profiling MALLOC_CONF only when it is in scope (agent_scope.c).
+ *
  * Nothing here runs in signal context; no signal handler is installed; the
- * thread blocks every signal. Nothing is exported. */
+ * thread blocks every signal. */
 #include <dirent.h>
 #include <dlfcn.h>
 #include <errno.h>
@@ -55,17 +68,26 @@
 
 #include "agent_elf.h"
 #include "agent_proto.h"
+#include "agent_scope.h"
 
 typedef int (*mallctl_fn)(const char *name, void *oldp, size_t *oldlenp, void *newp, size_t newlen);
 typedef void (*prof_dump_hook_fn)(const char *filename);
+typedef pid_t (*fork_fn)(void);
+typedef int (*execve_fn)(const char *path, char *const argv[], char *const envp[]);
 
 #define SCAN_MAX 100000         /* directory entries looked at in the fallback */
 #define THREAD_STACK (512u << 10)
+#define EXEC_ENV_MAX 2048       /* environment entries an exec wrapper rewrites */
+#define EXEC_ENV_BUF 8192       /* bytes of the LD_PRELOAD and MALLOC_CONF it writes */
 
 static const char *const dynamic_names[] = { "mallctl", "je_mallctl", "_rjem_mallctl", "rjem_mallctl" };
 
-static int chan = -1;                   /* the channel, in the target only */
+static int rv = -1;                     /* the rendezvous, inherited by the whole tree */
+static ino_t rv_ino;
+static int chan = -1;                   /* this process's channel */
 static ino_t chan_ino;
+static const char *status_word;         /* what this image registered as; NULL: not registered */
+static bool serving;                    /* this image runs the request thread */
 static mallctl_fn mctl;
 static pthread_t agent_tid;             /* written by the agent thread itself */
 static prof_dump_hook_fn prev_hook;
@@ -73,6 +95,10 @@ static atomic_bool capturing;
 static char dump_name[PATH_MAX + 1];    /* written by the hook on the agent thread */
 static char found_name[64] = "-";       /* the mallctl symbol in use */
 static const char *found_where = "-";   /* "dynamic" or "exe" */
+static fork_fn real_fork;
+static execve_fn real_execve, real_execvpe;
+
+extern char **environ;
 
 /* ---- small helpers -------------------------------------------------------- */
 
@@ -317,7 +343,7 @@ static void clean_token(char *s)
                         *s = '_';
 }
 
-static void send_hello(const char *status, const char *sym, const char *where)
+static void send_hello(void)
 {
         char buf[AGENT_MSG_MAX + 1], version[64] = "-";
         const char *ver = NULL, *prefix = NULL;
@@ -338,13 +364,13 @@ static void send_hello(const char *status, const char *sym, const char *where)
         }
         clean_token(version);
         n = snprintf(buf, sizeof(buf), "hello %d pid=%d status=%s mallctl=%s where=%s active=%d version=%s prefix=%s",
-                     AGENT_PROTO_VERSION, (int)getpid(), status, sym, where, active, version,
+                     AGENT_PROTO_VERSION, (int)getpid(), status_word, found_name, found_where, active, version,
                      prefix ? prefix : "");
         if (n >= (int)sizeof(buf))      /* a prefix longer than PATH_MAX: say so without it */
                 n = snprintf(buf, sizeof(buf), "hello %d pid=%d status=%s mallctl=%s where=%s active=%d "
-                             "version=%s prefix=", AGENT_PROTO_VERSION, (int)getpid(), status, sym, where,
-                             active, version);
-        /* Never block the target's start on a full channel. */
+                             "version=%s prefix=", AGENT_PROTO_VERSION, (int)getpid(), status_word, found_name,
+                             found_where, active, version);
+        /* Never block the program on a full channel. */
         if (n > 0)
                 while (send(chan, buf, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT) < 0 && errno == EINTR)
                         ;
@@ -359,7 +385,7 @@ static void *serve(void *arg)
         (void)arg;
         agent_tid = pthread_self();
         prctl(PR_SET_NAME, "oomwatch-agent", 0, 0, 0);
-        send_hello("ready", found_name, found_where);
+        send_hello();
         for (;;) {
                 struct pollfd pfd = { .fd = chan, .events = POLLIN };
                 ssize_t n;
@@ -400,23 +426,6 @@ static void *serve(void *arg)
         return NULL;
 }
 
-static void atfork_child(void)
-{
-        /* The thread does not exist here; nothing may allocate or lock. */
-        if (chan >= 0 && fd_has_ino(chan, chan_ino))
-                close(chan);
-        chan = -1;
-}
-
-static void install_dump_hook(void)
-{
-        prof_dump_hook_fn hook = on_prof_dump, old = NULL;
-        size_t sz = sizeof(old);
-
-        if (mctl("experimental.hooks.prof_dump", &old, &sz, &hook, sizeof(hook)) == 0)
-                prev_hook = old != on_prof_dump ? old : NULL;
-}
-
 static bool start_thread(void)
 {
         pthread_attr_t attr;
@@ -434,6 +443,109 @@ static bool start_thread(void)
         pthread_sigmask(SIG_SETMASK, &old, NULL);
         pthread_attr_destroy(&attr);
         return ok;
+}
+
+/* ---- registration -------------------------------------------------------- */
+
+/* Make this process's channel and hand its other end to the supervisor.
+ * Returns 0, or -errno (the rendezvous is gone or full: not served). */
+static int register_channel(void)
+{
+        char cbuf[CMSG_SPACE(sizeof(int))] __attribute__((aligned(__alignof__(struct cmsghdr))));
+        struct iovec iov = { .iov_base = (void *)AGENT_REGISTER, .iov_len = sizeof(AGENT_REGISTER) - 1 };
+        struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
+                             .msg_controllen = sizeof(cbuf) };
+        struct cmsghdr *cm;
+        struct stat st;
+        int sv[2], mine, r = 0;
+
+        if (!fd_has_ino(rv, rv_ino))
+                return -EBADF;
+        if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+                return -errno;
+        memset(cbuf, 0, sizeof(cbuf));
+        cm = CMSG_FIRSTHDR(&mh);
+        cm->cmsg_level = SOL_SOCKET;
+        cm->cmsg_type = SCM_RIGHTS;
+        cm->cmsg_len = CMSG_LEN(sizeof(int));
+        memcpy(CMSG_DATA(cm), &sv[1], sizeof(int));
+        /* never block the program: a full rendezvous means no channel */
+        while (sendmsg(rv, &mh, MSG_NOSIGNAL | MSG_DONTWAIT) < 0) {
+                if (errno == EINTR)
+                        continue;
+                r = -errno;
+                break;
+        }
+        close(sv[1]);
+        if (r < 0 || fstat(sv[0], &st) < 0) {
+                r = r < 0 ? r : -errno;
+                close(sv[0]);
+                return r;
+        }
+        mine = fcntl(sv[0], F_DUPFD_CLOEXEC, AGENT_CHAN_FD_MIN);
+        if (mine >= 0) {
+                close(sv[0]);
+                sv[0] = mine;
+        }
+        chan = sv[0];
+        chan_ino = st.st_ino;
+        return 0;
+}
+
+/* Start serving in this process: the thread when profiling is on here,
+ * else just the hello. */
+static void go(void)
+{
+        if (register_channel() < 0)
+                return;         /* not served; a child may try again */
+        if (serving && !start_thread()) {
+                serving = false;
+                status_word = "failed";
+        }
+        if (!serving)
+                send_hello();
+}
+
+static void atfork_child(void)
+{
+        /* The thread does not exist here; nothing may allocate or lock. */
+        if (chan >= 0 && fd_has_ino(chan, chan_ino))
+                close(chan);
+        chan = -1;
+        atomic_store(&capturing, false);
+}
+
+/* Exported, as are the exec wrappers below. The child registers after fork
+ * returned in it, in the program's normal context. */
+__attribute__((visibility("default"))) pid_t fork(void)
+{
+        pid_t pid;
+        int e;
+
+        if (!real_fork)
+                real_fork = (fork_fn)dlsym(RTLD_NEXT, "fork");
+        if (!real_fork) {
+                errno = ENOSYS;
+                return -1;
+        }
+        pid = real_fork();
+        if (pid == 0 && status_word && strcmp(status_word, "nojemalloc") == 0)
+                status_word = NULL;     /* only the target itself says that */
+        if (pid == 0 && status_word) {
+                e = errno;
+                go();
+                errno = e;
+        }
+        return pid;
+}
+
+static void install_dump_hook(void)
+{
+        prof_dump_hook_fn hook = on_prof_dump, old = NULL;
+        size_t sz = sizeof(old);
+
+        if (mctl("experimental.hooks.prof_dump", &old, &sz, &hook, sizeof(hook)) == 0)
+                prev_hook = old != on_prof_dump ? old : NULL;
 }
 
 /* ---- start ---------------------------------------------------------------- */
@@ -485,46 +597,118 @@ static int find_mallctl(void)
         return exe_st;
 }
 
-__attribute__((constructor)) static void agent_start(void)
+/* Is this image in scope of the blank-separated patterns? */
+static bool in_scope(const char *scope, int argc, char **argv)
 {
-        const char *fd_s = getenv(AGENT_ENV_FD), *pid_s = getenv(AGENT_ENV_PID);
-        const char *ino_s = getenv(AGENT_ENV_INO);
-        uint64_t fd, pid, ino = 0;
+        char exe[PATH_MAX + 1];
+        const char *names[3] = { NULL, NULL, NULL };
+        ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+
+        if (n > 0) {
+                exe[n] = '\0';
+                names[0] = agent_base_name(exe);
+        }
+        if (argv && argc > 0)
+                names[1] = agent_base_name(argv[0]);
+        if (argv && argc > 1)
+                names[2] = agent_base_name(argv[1]);
+        return agent_scope_match(scope, names, 3);
+}
+
+/* ---- exec: the environment of the next image ------------------------------------ */
+
+static void resolve_exec(void)
+{
+        if (!real_execve)
+                real_execve = (execve_fn)dlsym(RTLD_NEXT, "execve");
+        if (!real_execvpe)
+                real_execvpe = (execve_fn)dlsym(RTLD_NEXT, "execvpe");
+}
+
+/* Also in a vfork child: only the stack, no allocation, no lock (the real
+ * functions were found in the constructor). */
+__attribute__((visibility("default"))) int execve(const char *path, char *const argv[], char *const envp[])
+{
+        char *env[EXEC_ENV_MAX], buf[EXEC_ENV_BUF];
+
+        if (!real_execve) {
+                errno = ENOSYS;
+                return -1;
+        }
+        if (agent_exec_env(envp, path, argv, env, EXEC_ENV_MAX, buf, sizeof(buf)))
+                return real_execve(path, argv, env);
+        return real_execve(path, argv, envp);
+}
+
+__attribute__((visibility("default"))) int execv(const char *path, char *const argv[])
+{
+        return execve(path, argv, environ);
+}
+
+__attribute__((visibility("default"))) int execvpe(const char *file, char *const argv[], char *const envp[])
+{
+        char *env[EXEC_ENV_MAX], buf[EXEC_ENV_BUF];
+
+        if (!real_execvpe) {
+                errno = ENOSYS;
+                return -1;
+        }
+        if (agent_exec_env(envp, file, argv, env, EXEC_ENV_MAX, buf, sizeof(buf)))
+                return real_execvpe(file, argv, env);
+        return real_execvpe(file, argv, envp);
+}
+
+__attribute__((visibility("default"))) int execvp(const char *file, char *const argv[])
+{
+        return execvpe(file, argv, environ);
+}
+
+static void set_bool(const char *ctl, bool v)
+{
+        (void)mctl(ctl, NULL, NULL, &v, sizeof(v));
+}
+
+/* glibc passes argc, argv and envp to the constructors of shared objects. */
+__attribute__((constructor)) static void agent_start(int argc, char **argv, char **envp)
+{
+        const char *fd_s = getenv(AGENT_ENV_FD), *ino_s = getenv(AGENT_ENV_INO);
+        const char *pid_s = getenv(AGENT_ENV_PID), *scope = getenv(AGENT_ENV_SCOPE);
+        uint64_t fd, ino, target = 0;
         int r;
 
+        (void)envp;
+        resolve_exec();         /* the exec wrappers work in every image */
         if (parse_dec(fd_s, NULL, INT_MAX, &fd) < 0 || fd < AGENT_FD_MIN ||
-            parse_dec(pid_s, NULL, INT_MAX, &pid) < 0 || pid == 0 ||
-            (ino_s && parse_dec(ino_s, NULL, UINT64_MAX, &ino) < 0))
+            parse_dec(ino_s, NULL, UINT64_MAX, &ino) < 0 ||
+            (pid_s && *pid_s && parse_dec(pid_s, NULL, INT_MAX, &target) < 0))
                 return;
-        if (!is_channel_socket((int)fd) || (ino_s && !fd_has_ino((int)fd, (ino_t)ino)))
+        if (!is_channel_socket((int)fd) || !fd_has_ino((int)fd, (ino_t)ino))
                 return;
-        if ((pid_t)pid != getpid()) {
-                /* Not the target: drop our copy, but only when it provably
-                 * is the channel and not a socket of the program's own. */
-                if (ino_s)
-                        close((int)fd);
-                return;
-        }
-        chan = (int)fd;
-        if (!ino_s) {
-                struct stat st;
-
-                if (fstat(chan, &st) < 0)
-                        return;
-                ino = st.st_ino;
-        }
-        chan_ino = (ino_t)ino;
+        rv = (int)fd;
+        rv_ino = (ino_t)ino;
+        real_fork = (fork_fn)dlsym(RTLD_NEXT, "fork");
 
         r = find_mallctl();
         if (r == -2) {
-                send_hello("nojemalloc", "-", "-");
-                return;
+                if ((pid_t)target != getpid())
+                        return;         /* nothing to serve, nothing to say */
+                status_word = "nojemalloc";
+        } else if (r != 1) {
+                status_word = r < 0 ? "noprofbuild" : "noprof";
+        } else if (scope && !in_scope(scope, argc, argv)) {
+                set_bool("prof.active", false);
+                set_bool("prof.gdump", false);
+                status_word = "inactive";
+        } else {
+                if (scope)
+                        set_bool("prof.active", true);
+                install_dump_hook();
+                status_word = "ready";
+                serving = true;
         }
-        if (r != 1) {
-                send_hello(r < 0 ? "noprofbuild" : "noprof", found_name, found_where);
-                return;
+        if (pthread_atfork(NULL, NULL, atfork_child) != 0) {
+                status_word = serving ? "failed" : status_word;
+                serving = false;
         }
-        install_dump_hook();
-        if (pthread_atfork(NULL, NULL, atfork_child) != 0 || !start_thread())
-                send_hello("failed", found_name, found_where);
+        go();
 }

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -52,6 +53,19 @@ const char *ac_op_name(enum ac_op op)
         return (unsigned)op < _AC_OP_MAX ? op_wire[op] : "?";
 }
 
+const char *ac_kind_name(enum ac_kind k)
+{
+        switch (k) {
+        case AC_NO_HELLO: return "nohello";
+        case AC_READY: return "ready";
+        case AC_NO_JEMALLOC: return "nojemalloc";
+        case AC_NO_PROF: return "noprof";
+        case AC_FAILED: return "failed";
+        case AC_INACTIVE: return "inactive";
+        }
+        return "?";
+}
+
 uint64_t ac_now_ms(void)
 {
         struct timespec ts;
@@ -93,6 +107,118 @@ int ac_prepare(struct ac **ret, int *ret_child_fd)
         *ret = ac;
         if (ret_child_fd)
                 *ret_child_fd = sv[1];
+        return 0;
+}
+
+int ac_rv_prepare(int *ret_fd, int *ret_child_fd)
+{
+        int sv[2], one = 1, fl;
+
+        if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+                return -errno;
+        fl = fcntl(sv[0], F_GETFL);
+        if (fl < 0 || fcntl(sv[0], F_SETFL, fl | O_NONBLOCK) < 0 ||
+            setsockopt(sv[0], SOL_SOCKET, SO_PASSCRED, &one, sizeof(one)) < 0) {
+                int r = -errno;
+
+                close(sv[0]);
+                close(sv[1]);
+                return r;
+        }
+        *ret_fd = sv[0];
+        *ret_child_fd = sv[1];
+        return 0;
+}
+
+/* Is fd a channel end made by pid? */
+static bool channel_of(int fd, pid_t pid)
+{
+        struct ucred cred;
+        socklen_t cl = sizeof(cred);
+        int type = 0, domain = 0;
+        socklen_t l1 = sizeof(type), l2 = sizeof(domain);
+
+        return getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &l1) == 0 && type == SOCK_SEQPACKET &&
+               getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &l2) == 0 && domain == AF_UNIX &&
+               getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &cl) == 0 && cred.pid == pid;
+}
+
+#define RV_MAX_FDS 8    /* fds a hostile sender may attach that we must close */
+
+int ac_rv_receive(int rv_fd, int *ret_fd, pid_t *ret_pid)
+{
+        char text[64];
+        char cbuf[CMSG_SPACE(sizeof(struct ucred)) + CMSG_SPACE(RV_MAX_FDS * sizeof(int))]
+                __attribute__((aligned(__alignof__(struct cmsghdr))));
+        struct iovec iov = { .iov_base = text, .iov_len = sizeof(text) };
+        struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
+                             .msg_controllen = sizeof(cbuf) };
+        struct ucred cred = { 0 };
+        bool have_cred = false;
+        int fds[RV_MAX_FDS], nfd = 0;
+        ssize_t n;
+
+        do
+                n = recvmsg(rv_fd, &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+        while (n < 0 && errno == EINTR);
+        if (n < 0)
+                return errno == EAGAIN || errno == EWOULDBLOCK ? 0 : -errno;
+        if (n == 0 && mh.msg_controllen == 0)
+                return -EPIPE;  /* every copy of the tree's end is closed */
+        for (struct cmsghdr *cm = CMSG_FIRSTHDR(&mh); cm; cm = CMSG_NXTHDR(&mh, cm)) {
+                if (cm->cmsg_level != SOL_SOCKET)
+                        continue;
+                if (cm->cmsg_type == SCM_RIGHTS) {
+                        size_t k = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+
+                        for (size_t i = 0; i < k; i++) {
+                                int fd;
+
+                                memcpy(&fd, CMSG_DATA(cm) + i * sizeof(int), sizeof(int));
+                                if (nfd < RV_MAX_FDS)
+                                        fds[nfd++] = fd;
+                                else
+                                        close(fd);
+                        }
+                } else if (cm->cmsg_type == SCM_CREDENTIALS && cm->cmsg_len >= CMSG_LEN(sizeof(cred))) {
+                        memcpy(&cred, CMSG_DATA(cm), sizeof(cred));
+                        have_cred = true;
+                }
+        }
+        if ((mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) || nfd != 1 || !have_cred || cred.pid <= 0 ||
+            (size_t)n != sizeof(AGENT_REGISTER) - 1 || memcmp(text, AGENT_REGISTER, (size_t)n) != 0 ||
+            !channel_of(fds[0], cred.pid)) {
+                for (int i = 0; i < nfd; i++)
+                        close(fds[i]);
+                return -EBADMSG;
+        }
+        *ret_fd = fds[0];
+        *ret_pid = cred.pid;
+        return 1;
+}
+
+int ac_adopt(int fd, struct ac **ret)
+{
+        struct ac *ac;
+        int fl = fcntl(fd, F_GETFL);
+
+        if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0) {
+                int r = -errno;
+
+                close(fd);
+                return r;
+        }
+        ac = calloc(1, sizeof(*ac));
+        if (!ac) {
+                close(fd);
+                return -ENOMEM;
+        }
+        ac->fd = fd;
+        ac->child_fd = -1;
+        ac->timeout_ms = AC_TIMEOUT_MS;
+        ac->st.kind = AC_NO_HELLO;
+        ac->st.mallctl = ac->st.where = ac->st.version = ac->st.prefix = "";
+        *ret = ac;
         return 0;
 }
 
@@ -369,7 +495,7 @@ static const struct {
 } statuses[] = {
         { "ready", AC_READY, true },          { "noprof", AC_NO_PROF, true },
         { "noprofbuild", AC_NO_PROF, false }, { "nojemalloc", AC_NO_JEMALLOC, false },
-        { "failed", AC_FAILED, true },
+        { "failed", AC_FAILED, true },        { "inactive", AC_INACTIVE, true },
 };
 
 /* "hello <v> key=value... prefix=<rest>" */
@@ -530,6 +656,8 @@ const char *ac_state_reason(const struct ac_state *s)
                                      : "the target's jemalloc was built without heap profiling (--enable-prof)";
         case AC_FAILED:
                 return "the agent could not start its thread in the target";
+        case AC_INACTIVE:
+                return "the process is outside profiling.processes: its profiling is off";
         }
         return "";
 }

@@ -1,23 +1,28 @@
-/* agentctl: the supervisor's side of the agent channel (agent_proto.h).
+/* agentctl: the supervisor's side of the agent's sockets (agent_proto.h):
+ * the rendezvous the whole tree inherits, and one channel (struct ac) per
+ * registered process.
  *
- * One struct ac per target start. Built for a single-threaded epoll loop:
+ * Built for a single-threaded epoll loop:
  * nothing blocks, nothing logs, nothing reads a clock by itself except
  * ac_now_ms() (every time-dependent call takes the loop's "now"). Functions
  * return >= 0 on success and -errno on failure; outputs go through ret_
  * pointers, left untouched on failure.
  *
  * Use:
- *     ac_prepare(&ac, &child_fd)          before fork
+ *     ac_rv_prepare(&rv, &child_fd)       before fork
  *     child:  fd = ac_child_inherit(child_fd, AGENT_CHILD_FD);
  *             ac_child_env(fd, getpid(), &env);    (async-signal-safe)
  *             execve with env.fd, env.pid, env.ino and LD_PRELOAD in envp
- *     parent: ac_forked(ac)               closes the child's end here
+ *     parent: close(child_fd); epoll_ctl(ADD, rv, EPOLLIN)
+ *     rv readable: while (ac_rv_receive(rv, &fd, &pid) ...) ac_adopt(fd, &ac)
+ *             (after checking that pid belongs to the target's tree)
  *             epoll_ctl(ADD, ac_fd(ac), EPOLLIN)
  *     readable:   ac_on_readable(ac), then drain ac_next_reply()
  *     timerfd:    ac_next_deadline() -> arm; on expiry ac_expire(ac, now),
  *                 then drain ac_next_reply()
  *     ac_request(ac, AC_OP_DUMP, now, &id)
- *     target gone: ac_free(ac) */
+ *     process gone (hangup): ac_free(ac)
+ * ac_prepare() makes a channel pair directly (tests, drivers). */
 #pragma once
 #include <stdbool.h>
 #include <stddef.h>
@@ -44,6 +49,7 @@ enum ac_kind {
         AC_NO_JEMALLOC,    /* the target has no jemalloc the agent can find */
         AC_NO_PROF,        /* jemalloc, but opt.prof is false (or not built in: prof_built) */
         AC_FAILED,         /* jemalloc with profiling, but the agent could not start */
+        AC_INACTIVE,       /* jemalloc with profiling, outside profiling.processes: prof.active off */
 };
 
 /* The last hello, the current one. Strings are owned by the struct ac and
@@ -80,6 +86,28 @@ struct ac_reply {
  * for the child; it stays owned by the struct ac (closed by ac_forked() or
  * ac_free()). Returns 0, -ENOMEM, or the socketpair error. */
 int ac_prepare(struct ac **ret, int *ret_child_fd);
+
+/* The rendezvous: socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC);
+ * *ret_fd is the supervisor's end (non-blocking, SO_PASSCRED),
+ * *ret_child_fd the end for the tree (give it to ac_child_inherit() in the
+ * child; close it in the parent after fork). Returns 0 or -errno. */
+int ac_rv_prepare(int *ret_fd, int *ret_child_fd);
+
+/* Take one registration from the rendezvous without blocking. Returns 1
+ * with *ret_fd (the process's channel end, close-on-exec, owned by the
+ * caller) and *ret_pid (the sender's pid, from the kernel, in our pid
+ * namespace), 0 when none is waiting, -EBADMSG for a datagram that is not
+ * exactly one well-formed registration with one socket and credentials
+ * (dropped, every fd it carried closed: go on reading), or another -errno
+ * of recvmsg. The channel was checked to be an AF_UNIX SOCK_SEQPACKET
+ * socket made by the sender (SO_PEERCRED pid == *ret_pid). -EPIPE: no
+ * process holds the tree's end any more (remove rv_fd from epoll). */
+int ac_rv_receive(int rv_fd, int *ret_fd, pid_t *ret_pid);
+
+/* A struct ac around a channel end received by ac_rv_receive(): made
+ * non-blocking, owned by the struct ac from now on (closed by ac_free).
+ * Returns 0, -ENOMEM, -errno (the fd is closed then too). */
+int ac_adopt(int fd, struct ac **ret);
 
 /* The supervisor's end, for epoll (EPOLLIN). */
 int ac_fd(const struct ac *ac);
@@ -156,6 +184,10 @@ const struct ac_state *ac_state(const struct ac *ac);
 const char *ac_state_reason(const struct ac_state *s);
 
 const char *ac_op_name(enum ac_op op);
+
+/* One word for a kind: "nohello", "ready", "nojemalloc", "noprof",
+ * "failed", "inactive". Static storage. */
+const char *ac_kind_name(enum ac_kind k);
 
 /* CLOCK_MONOTONIC in milliseconds. */
 uint64_t ac_now_ms(void);

@@ -320,8 +320,10 @@ int mc_compose(const struct ow_config *c, const char *prefix, struct mc_result *
         }
 
         r = pair_setf(v, &n, cap, "prof", "true");
+        /* with profiling.processes the agent turns sampling on in the
+         * processes in scope only: none samples before it decided */
         if (r >= 0)
-                r = pair_setf(v, &n, cap, "prof_active", "true");
+                r = pair_setf(v, &n, cap, "prof_active", "%s", c->processes && c->agent ? "false" : "true");
         if (r >= 0)
                 r = pair_setf(v, &n, cap, "lg_prof_sample", "%u", c->lg_prof_sample);
         if (r >= 0)

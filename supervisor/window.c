@@ -57,6 +57,7 @@ struct win {
         struct proc *oldest, *newest;
         size_t count;
         uint64_t bytes;
+        bool hold;           /* win_hold: no rotation by `keep` */
 };
 
 struct key {
@@ -446,6 +447,8 @@ static void refresh(struct win *w, struct entry *e, const struct stat *st)
                         e->d.bad = false;
                         e->proc->nbad--;
                 }
+                e->d.rung = false;
+                e->d.level = 0;
         }
         w->bytes = w->bytes - e->d.bytes + (uint64_t)st->st_size;
         e->d.bytes = (uint64_t)st->st_size;
@@ -561,18 +564,65 @@ static struct proc *rotate_out(struct win *w, struct entry *e)
 
 /* ---- rotation --------------------------------------------------------------- */
 
-/* Baseline plus the newest `keep` good dumps of p; older unpinned ones
- * go. Returns p, or NULL if it went away. */
+/* The rung to thin out of p's ladder: the one whose neighbours on the
+ * ladder (in seq order) are closest in level, so that the rungs left stay
+ * spread evenly; the lowest rung's lower neighbour is level 0, the top
+ * rung is measured from the one below it alone; a level below that of
+ * the rung before counts as that rung's. The oldest on a tie. Never p's
+ * newest good dump, its explicit baseline or, with keep_pair, its pair's
+ * base; never a pinned or bad dump; with spare_top never the top rung
+ * (the newest: the usage's highest point captured on purpose, which must
+ * outlive a dump cut short by the kill). NULL when there is none. */
+static struct entry *thin_victim(const struct proc *p, bool keep_pair, bool spare_top)
+{
+        const struct entry *nb = newest_good(p), *pb = keep_pair ? pair_base(p) : p->base;
+        struct entry *best = NULL, *cur = NULL;
+        uint64_t best_span = 0, below = 0, lcur = 0; /* levels made monotonic */
+
+        /* the rungs in seq order, one behind: cur is judged once the rung
+         * above it (or the end of the ladder) is known */
+        for (size_t i = 0; i <= p->len; i++) {
+                struct entry *e = i < p->len ? pv(p)[i] : NULL;
+                uint64_t span;
+
+                if (e && (!e->d.rung || e->d.bad))
+                        continue;
+                if (cur) {
+                        uint64_t above = e ? (e->d.level > lcur ? e->d.level : lcur) : lcur;
+                        span = above - below;
+                        if (cur != nb && cur != pb && !cur->pins && !(spare_top && !e) &&
+                            (!best || span < best_span)) {
+                                best = cur;
+                                best_span = span;
+                        }
+                        below = lcur;
+                }
+                if (!e)
+                        break;
+                cur = e;
+                lcur = e->d.level > below ? e->d.level : below;
+        }
+        return best;
+}
+
+/* Baseline plus `keep` good dumps of p: the newest, the rungs, the newest
+ * others. Unpinned dumps past that go: the oldest that are neither rungs
+ * nor the newest, then rungs as thin_victim picks them. Returns p, or
+ * NULL if it went away. */
 static struct proc *rotate_proc(struct win *w, struct proc *p)
 {
+        struct entry *nb, *e;
         size_t excess, i = 0;
 
         proc_fix_base(w, p);
+        if (w->hold)
+                return p;
         excess = p->len - p->nbad - (p->base ? 1 : 0);
         excess = excess > w->p.keep ? excess - w->p.keep : 0;
+        nb = newest_good(p);
         while (excess > 0 && i < p->len) {
-                struct entry *e = pv(p)[i];
-                if (e == p->base || e->d.bad) {
+                e = pv(p)[i];
+                if (e == p->base || e->d.bad || e->d.rung || e == nb) {
                         i++;
                         continue;
                 }
@@ -581,6 +631,11 @@ static struct proc *rotate_proc(struct win *w, struct proc *p)
                         i++;
                         continue;
                 }
+                p = rotate_out(w, e);
+                if (!p)
+                        return NULL;
+        }
+        for (; excess > 0 && ((e = thin_victim(p, false, true)) || (e = thin_victim(p, false, false))); excess--) {
                 p = rotate_out(w, e);
                 if (!p)
                         return NULL;
@@ -594,22 +649,31 @@ static bool over_cap(const struct win *w, size_t max_count)
 }
 
 /* The next dump to delete for the caps: first a dump outside every
- * process's pair, oldest process first; then the pairs of processes other
- * than the newest one. Never a pinned dump. Cost: a few steps per process
- * still in the window (old processes hold only their pair), which is small
- * next to the system calls of the deletion itself. */
+ * process's pair and ladder, oldest process first; then a rung outside
+ * the pairs (thin_victim), oldest process first; then the pairs of
+ * processes other than the newest one. Never a pinned dump. Cost: a few
+ * steps per process still in the window (old processes hold only their
+ * pair), and the rungs of each, which is small next to the system calls
+ * of the deletion itself. */
 static struct entry *cap_victim(const struct win *w)
 {
         const struct proc *keep = pair_proc(w);
+        struct entry *e;
 
         for (const struct proc *p = w->oldest; p; p = p->newer) {
                 const struct entry *nb = newest_good(p), *pb = pair_base(p);
                 for (size_t i = 0; i < p->len; i++) {
-                        struct entry *e = pv(p)[i];
-                        if (e != nb && e != pb && !e->pins)
+                        e = pv(p)[i];
+                        if (e != nb && e != pb && !e->pins && !(e->d.rung && !e->d.bad))
                                 return e;
                 }
         }
+        for (const struct proc *p = w->oldest; p; p = p->newer)
+                if ((e = thin_victim(p, true, true)))
+                        return e;
+        for (const struct proc *p = w->oldest; p; p = p->newer)
+                if ((e = thin_victim(p, true, false)))
+                        return e;
         for (const struct proc *p = w->oldest; p; p = p->newer) {
                 if (p == keep)
                         continue;
@@ -642,6 +706,20 @@ static void rotate_all(struct win *w)
 }
 
 /* ---- public ------------------------------------------------------------------ */
+
+char win_name_kind(const struct win *w, const char *name)
+{
+        struct key k;
+
+        return parse_name(w, name, &k) ? k.kind : 0;
+}
+
+void win_hold(struct win *w, bool hold)
+{
+        w->hold = hold;
+        if (!hold)
+                rotate_all(w);
+}
 
 int win_new(int dir_fd, const char *prefix, const struct win_params *p, struct win **ret)
 {
@@ -741,8 +819,10 @@ static int settle(struct win *w, struct proc *p, const struct key *k)
         return -ENOBUFS;
 }
 
-/* win_add, and win_set_baseline with as_baseline. */
-static int add_dump(struct win *w, const char *name, bool as_baseline)
+enum mark { MARK_NONE, MARK_BASELINE, MARK_RUNG };
+
+/* win_add, win_set_baseline and win_set_rung. */
+static int add_dump(struct win *w, const char *name, enum mark mark, uint64_t level)
 {
         struct entry *e = NULL;
         struct key k;
@@ -751,12 +831,15 @@ static int add_dump(struct win *w, const char *name, bool as_baseline)
         r = track(w, name, &e);
         if (r <= 0)
                 return r;
-        if (as_baseline) {
-                if (e->d.bad) {
-                        rotate_all(w);
-                        return -EINVAL;
-                }
+        if (mark != MARK_NONE && e->d.bad) {
+                rotate_all(w);
+                return -EINVAL;
+        }
+        if (mark == MARK_BASELINE) {
                 set_base(e->proc, e, true);
+        } else if (mark == MARK_RUNG) {
+                e->d.rung = true;
+                e->d.level = level;
         }
         k = key_of(e);
         r = settle(w, e->proc, &k);
@@ -765,7 +848,7 @@ static int add_dump(struct win *w, const char *name, bool as_baseline)
 
 int win_add(struct win *w, const char *name)
 {
-        return add_dump(w, name, false);
+        return add_dump(w, name, MARK_NONE, 0);
 }
 
 int win_forget(struct win *w, const char *name)
@@ -780,7 +863,12 @@ int win_forget(struct win *w, const char *name)
 
 int win_set_baseline(struct win *w, const char *name)
 {
-        return add_dump(w, name, true);
+        return add_dump(w, name, MARK_BASELINE, 0);
+}
+
+int win_set_rung(struct win *w, const char *name, uint64_t level)
+{
+        return add_dump(w, name, MARK_RUNG, level);
 }
 
 int win_pair(const struct win *w, pid_t pid, const struct win_dump **ret_base,

@@ -15,16 +15,29 @@
  * never by mtime or by name.
  *
  * What is kept, per process: its baseline (with keep_baseline: its first
- * dump, or the dump named by win_set_baseline) plus its newest `keep` good
- * dumps; older ones are deleted. Then, while the kept files total more than
- * max_bytes (or number more than max_files), the oldest dump that is not
- * part of a process's pair (baseline or, without one, oldest good dump;
- * and newest good dump) is deleted, oldest process first; when only pairs
- * are left, the pairs of processes other than the newest one go, oldest
- * process first. The newest process's pair and pinned dumps are never
- * deleted, even if that leaves the total above max_bytes. "Oldest process"
- * means the one whose newest dump arrived first (win_rescan orders the
- * processes it discovers by the mtime of their newest file).
+ * dump, or the dump named by win_set_baseline) plus `keep` good dumps: its
+ * newest dump, its rungs, and its newest other dumps. Rungs (win_set_rung)
+ * are the dumps taken as the cgroup's usage grew (a usage step, a warn_at
+ * threshold): the ladder from the baseline to the newest dump, which the
+ * trend reads. Past `keep`, the oldest dump that is neither a rung nor the
+ * newest goes first, so that a storm of other dumps (interval, gdump)
+ * never rotates the ladder away; when only rungs are left to delete, the
+ * ladder is thinned: the rung whose neighbours on the ladder are closest
+ * in level goes (the lowest rung's lower neighbour is level 0; on a tie,
+ * the oldest), which keeps the rungs spread evenly over the growth, and
+ * the top rung (the newest) goes last, so that it outlives a dump cut
+ * short by the kill. Then, while the kept files
+ * total more than max_bytes (or number more than max_files), the oldest
+ * dump that is not part of a process's pair (baseline or, without one,
+ * oldest good dump; and newest good dump) and not a rung is deleted,
+ * oldest process first; then rungs, thinned as above, oldest process
+ * first; when only pairs are left, the pairs of processes other than the
+ * newest one go, oldest process first. The newest process's pair and
+ * pinned dumps are never deleted, even if that leaves the total above
+ * max_bytes. So a process never holds more than its baseline and `keep`
+ * dumps besides pinned ones. "Oldest process" means the one whose newest
+ * dump arrived first (win_rescan orders the processes it discovers by the
+ * mtime of their newest file).
  *
  * A dump marked bad (win_mark_bad) is never returned by win_pair again and
  * is deleted as soon as it is not pinned. A process whose baseline is lost
@@ -52,8 +65,8 @@
  *
  * Pointers returned by win_get() and win_pair() (and the names in them)
  * are owned by the window and stay valid until the next call that changes
- * it: win_add, win_forget, win_rescan, win_set_baseline, win_mark_bad,
- * win_unpin, win_free. To keep the files of a pair on disk across event-loop
+ * it: win_add, win_forget, win_rescan, win_set_baseline, win_set_rung,
+ * win_mark_bad, win_unpin, win_drop, win_free. To keep the files of a pair on disk across event-loop
  * iterations (the bundle step links them), pin them by name with win_pin()
  * and release them with win_unpin(). */
 #pragma once
@@ -103,6 +116,8 @@ struct win_dump {
         bool baseline;
         bool pinned;
         bool bad;       /* marked by win_mark_bad */
+        bool rung;      /* marked by win_set_rung */
+        uint64_t level; /* a rung's level (win_set_rung), else 0 */
 };
 
 struct win;
@@ -155,6 +170,15 @@ int win_rescan(struct win *w);
  * -EINVAL if it is marked bad, or -errno as win_add. */
 int win_set_baseline(struct win *w, const char *name);
 
+/* Makes name a rung of its process's ladder: a dump taken because the
+ * cgroup's usage reached level bytes (see the top of this file). A rung
+ * stays a rung until it is deleted; marking it again sets its level. name
+ * need not have been added yet: it is checked and added as win_add does.
+ * Returns 1 on success (rotation may still thin it out at once when it is
+ * older than the process's other rungs), 0 if name is not a usable dump
+ * (as win_add), -EINVAL if it is marked bad, or -errno as win_add. */
+int win_set_rung(struct win *w, const char *name, uint64_t level);
+
 /* The pair the incident diff uses for pid (0: the process whose newest
  * good dump arrived last). *ret_newest = its newest good dump; *ret_base =
  * its baseline, or without one its oldest good dump, or NULL when that is
@@ -163,6 +187,16 @@ int win_set_baseline(struct win *w, const char *name);
  * Pointers: see the top of this file. */
 int win_pair(const struct win *w, pid_t pid, const struct win_dump **ret_base,
              const struct win_dump **ret_newest);
+
+/* The kind letter ('i', 'm', 'u' or 'f') of name when it is a dump name
+ * of this window's prefix, else 0. */
+char win_name_kind(const struct win *w, const char *name);
+
+/* hold: rotation by `keep` waits (max_bytes and max_files still apply)
+ * until win_hold(w, false), which rotates. For the dumps an earlier run
+ * left at start-up: the rungs that run kept are not known to be rungs
+ * here, and its bundle must get them all. */
+void win_hold(struct win *w, bool hold);
 
 /* Pins name: it is not deleted by rotation until unpinned as many times as
  * it was pinned (pinned dumps still count towards max_bytes). Returns 1 if

@@ -11,9 +11,11 @@ agent_drive_bg hello dump ping sleep:400 wait -- /bin/sh -c 'printf "%s\n" "sort
 wait_for grep -q '^hello' "$OUT" || fail "no hello: $(cat "$OUT" "$T/driver.err")"
 pid=$(awk '$1 == "started" { print $2 }' "$OUT")
 # Once sleep runs in the wrapper's pid: one thread, the channel kept for a later exec.
-wait_for test "$(readlink "/proc/$pid/exe" 2>/dev/null)" = "$(readlink -f "$(command -v sleep)")" ||
-        fail "sleep did not start"
-wait_for test "$(grep -c '^hello' "$OUT")" = 2 || fail "no second hello (after exec sleep): $(cat "$OUT")"
+sleep_exe=$(readlink -f "$(command -v sleep)")
+runs_sleep() { [ "$(readlink "/proc/$pid/exe" 2>/dev/null)" = "$sleep_exe" ]; }
+hellos() { [ "$(grep -c '^hello' "$OUT")" = "$1" ]; }
+wait_for runs_sleep || fail "sleep did not start"
+wait_for hellos 2 || fail "no second hello (after exec sleep): $(cat "$OUT")"
 assert_eq "$(ls "/proc/$pid/task" | wc -l)" 1 "threads in the target"
 [ -S "/proc/$pid/fd/$AGENT_FD" ] || [ -n "$(readlink "/proc/$pid/fd/$AGENT_FD" | grep socket)" ] ||
         fail "the target no longer holds the channel (fd $AGENT_FD)"

@@ -5,12 +5,15 @@
 . "$(dirname "$0")/agent_lib.sh"
 
 agent_build
-MALLOC_CONF=prof:true,prof_prefix:$T/d agent_drive_bg ready ping close wait -- "$TARGET" --ms 2000
+# the target runs until the test has looked at it ($T/looked; 60 s at most)
+MALLOC_CONF=prof:true,prof_prefix:$T/d agent_drive_bg ready ping close "waitfile:$T/looked" wait -- \
+        "$TARGET" --ms 60000 --until "$T/looked"
 wait_for grep -q '^closed' "$OUT" || fail "the channel was not closed: $(cat "$OUT" "$T/driver.err")"
 pid=$(awk '$1 == "started" { print $2 }' "$OUT")
 grep -q '^reply ping id=1 ok pong' "$OUT" || fail "no pong before the close"
-wait_for test "$(ls "/proc/$pid/task" 2>/dev/null | wc -l)" = 1 ||
-        fail "the agent's thread is still there: $(ls "/proc/$pid/task")"
+threads() { [ "$(ls "/proc/$pid/task" 2>/dev/null | wc -l)" = "$1" ]; }
+wait_for threads 1 || fail "the agent's thread is still there: $(ls "/proc/$pid/task")"
+touch "$T/looked"
 agent_drive_wait
 assert_eq "$DRIVE_RC" 0 "driver status"
 grep -qx 'done' "$OUT" || fail "the target did not finish"

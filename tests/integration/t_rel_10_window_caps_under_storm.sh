@@ -6,9 +6,12 @@
 # never deleted. Two runs: keep = 4 (the count binds), and keep = 10000 with
 # max_bytes = 1M (the byte cap binds). The window at the kill is what the
 # bundle's dumps/ holds; the dump dir's file count is also sampled while
-# the storm runs (without forking, not to slow oomwatch down): files jemalloc
-# completes faster than oomwatch is scheduled stand there for a moment, so
-# that bound is loose.
+# the storm runs (without forking, not to slow oomwatch down): the files
+# jemalloc writes (one a millisecond) while oomwatch waits for a CPU stand
+# there for a moment, tens of them beside another suite on 2 cores, so that
+# bound is what a rotation that keeps up can promise whatever the host:
+# never more than half of the dumps written at once (one that waits for the
+# end, or for a timer, leaves nearly all).
 . "$(dirname "$0")/lib.sh"
 
 storm() { # CONFIG-TEXT LABEL: run one storm; sets max_files, kept_files, kept_bytes, seq
@@ -44,7 +47,7 @@ exec 3<>"$T/never"
 storm '[profiling]\ngdump = on\n[dumps]\nkeep = 4\n' "keep 4"
 assert_ge "$seq" 100 "keep 4: dumps written (a storm)"
 assert_le "$kept_files" 5 "keep 4: dumps kept (baseline + keep)"
-assert_le "$max_files" 25 "keep 4: dumps on disk at any moment (baseline + keep + up to 20 written before oomwatch is scheduled)"
+assert_le "$max_files" $((seq / 2)) "keep 4: dumps on disk at any moment (of $seq written)"
 
 storm '[profiling]\ngdump = on\n[dumps]\nkeep = 10000\nmax_bytes = 1M\n' "max_bytes 1M"
 assert_ge "$seq" 100 "max_bytes: dumps written (a storm)"

@@ -2,9 +2,12 @@
 # gdump = on and a fast leak: jemalloc writes a dump at every new peak, about
 # one a millisecond. oomwatch rotates as the dumps complete: once it has
 # caught up the dump directory holds at most baseline + keep dumps; while
-# jemalloc writes faster than oomwatch is scheduled, a few more may stand
-# for a moment (the bound below allows 8). The bundle still names
-# process_oom_burst.
+# it waits for a CPU, the dumps jemalloc writes meanwhile stand on disk
+# (about one a millisecond of the wait: a handful on a quiet machine, tens
+# beside another suite on 2 cores). So the check while the storm lasts is
+# that rotation keeps up, not the host's scheduling: never more than half
+# of the dumps written stand at once (a rotation that waits for the end, or
+# for a timer, leaves nearly all). The bundle still names process_oom_burst.
 . "$(dirname "$0")/lib.sh"
 
 keep=4
@@ -27,15 +30,12 @@ assert_eq "$OW_STATUS" 137 "oomwatch exit status"
 a=("$T"/dumps/oomwatch.*.heap)
 echo "most dumps seen at once: $max; left at the end: ${#a[@]}"
 assert_le "${#a[@]}" $((1 + keep)) "dumps left (baseline + keep)"
-# measured on a quiet 2-core machine (scripts/bench.sh): up to 13 files at
-# once, i.e. 7 beyond the bound; broken rotation leaves a hundred
-lag=8
-ow_sanitized && lag=12 # an AddressSanitizer build handles each event a few times slower
-assert_le "$max" $((1 + keep + 1 + lag)) "dumps on disk at any moment"
 b=$(ow_bundle)
 written=$(ls "$b"/dumps | sed -n 's/^oomwatch\.[0-9]*\.\([0-9]*\)\..*/\1/p' | sort -n | tail -1)
 echo "jemalloc's dump sequence reached $written"
 assert_ge "$written" 50 "dumps written (a storm)"
+# (a quiet 2-core machine, scripts/bench.sh: up to 13 at once of ~130)
+assert_le "$max" $((written / 2)) "dumps on disk at any moment (of $written written)"
 assert_eq "$(json "$b/incident.json" .verdict)" oom-kill "verdict"
 assert_eq "$(json "$b/incident.json" '.diff.top[0].function')" process_oom_burst "top grower"
 assert_no_ow_cgroups

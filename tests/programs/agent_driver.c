@@ -1,36 +1,46 @@
 /* Test driver for the agent: starts COMMAND the way the supervisor does
- * (socketpair from ac_prepare, fork, ac_child_inherit + ac_child_env in the
- * child, LD_PRELOAD of the agent, execve) and runs a script of steps against
- * it through the agentctl API, printing one line per event on stdout.
+ * (the rendezvous from ac_rv_prepare, fork, ac_child_inherit + ac_child_env
+ * in the child, LD_PRELOAD of the agent, execve), adopts the channel every
+ * process of COMMAND's tree registers, and runs a script of steps through
+ * the agentctl API, printing one line per event on stdout.
  *
  *   agent_driver --agent SO [OPTIONS] STEP... -- COMMAND [ARG...]
  *
  * Options:
  *   --agent SO          the agent library (LD_PRELOAD)
- *   --fd N              move the channel to fd N in the child (default AGENT_CHILD_FD)
+ *   --fd N              move the rendezvous to fd N in the child (default AGENT_CHILD_FD)
  *   --env-fd VALUE      put VALUE in OOMWATCH_AGENT_FD instead of the real number
  *   --env-pid VALUE     put VALUE in OOMWATCH_AGENT_PID instead of the child's pid
  *   --env-ino VALUE     put VALUE in OOMWATCH_AGENT_INO instead of the socket's
  *                       inode; "none" leaves the variable out
- *   --no-inherit        leave the channel close-on-exec (the variables name a closed fd)
+ *   --scope PATTERNS    put PATTERNS in OOMWATCH_AGENT_SCOPE
+ *   --no-inherit        leave the rendezvous close-on-exec (the variables name a closed fd)
  *   --timeout MS        request timeout (default agentctl's)
+ * Requests go to the current channel: the one of the last hello the steps
+ * waited for (hello, ready, ready:N), or the one chosen with use:.
  * Steps (run in order; each waits for its outcome, with a 10 s limit):
- *   hello               wait for a hello (any status)
- *   ready               wait for a hello with status ready
+ *   hello               wait for a new hello (any status, any channel)
+ *   ready               wait until a channel of COMMAND's own pid says ready;
+ *                       its newest becomes current
+ *   ready:N             wait until N channels said ready; the last registered
+ *                       ready one becomes current
+ *   use:first | use:last  the first / the newest channel becomes current
  *   ping | dump | gdump-on | gdump-off | active-on | active-off
  *                       send the request, wait for its reply
  *   raw:TEXT            send TEXT as a datagram as it is, bypassing agentctl,
  *                       and print the agent's next datagram as "raw <text>"
  *   rawbig:N            the same with a datagram of N bytes 'x'
  *   waitfile:PATH       wait until PATH exists
- *   close               shut the channel down from this side (the agent sees EOF)
- *   sleep:MS            keep serving the channel for MS milliseconds
+ *   close               shut the current channel down from this side (the agent sees EOF)
+ *   sleep:MS            keep serving the channels for MS milliseconds
  *   wait                wait for COMMAND to exit
  * Output lines:
- *   hello kind=<k> pid=<p> mallctl=<m> where=<w> active=<0|1> prefix=<...>
+ *   register pid=<p>                a channel arrived (the kernel's pid of its sender)
+ *   hello chan=<p> kind=<k> pid=<p> mallctl=<m> where=<w> active=<0|1> prefix=<...>
  *   reply <op> id=<id> ok <detail>  |  reply <op> id=<id> err <errno> <text>
  *   refused <op> <strerror>: <reason>
- *   exit <status>     (128+N for signal N)          hangup
+ *   hangup pid=<p>                  exit <status> (128+N for signal N)
+ *   badregister <strerror>          a malformed registration was dropped
  * Exit status: 0 when every step completed (a refusal or an err reply counts
  * as completed: the test reads the lines), 1 when a step timed out, 2 usage. */
 #include <errno.h>
@@ -49,21 +59,23 @@
 
 extern char **environ;
 
-static struct ac *ac;
-static pid_t child = -1;
-static int child_status = -1;
+#define MAX_CHANS 256
 
-static const char *kind_name(enum ac_kind k)
-{
-        switch (k) {
-        case AC_NO_HELLO: return "nohello";
-        case AC_READY: return "ready";
-        case AC_NO_JEMALLOC: return "nojemalloc";
-        case AC_NO_PROF: return "noprof";
-        case AC_FAILED: return "failed";
-        }
-        return "?";
-}
+struct chan {
+        pid_t pid;
+        struct ac *ac;
+        unsigned hellos_printed;
+};
+
+static struct chan chans[MAX_CHANS];
+static unsigned nchans;
+static struct ac *ac;           /* the current channel (NULL: none yet) */
+static int rv = -1;
+static unsigned hellos_total;
+static pid_t child = -1;
+static pid_t started;           /* the command's pid */
+static unsigned req_timeout;
+static int child_status = -1;
 
 static void reap(void)
 {
@@ -76,28 +88,74 @@ static void reap(void)
         }
 }
 
-static void drain_replies(uint64_t want, int *got)
+static void drain_replies(struct ac *a, uint64_t want, int *got)
 {
         struct ac_reply r;
 
-        while (ac_next_reply(ac, &r) > 0) {
+        while (ac_next_reply(a, &r) > 0) {
                 if (r.error)
                         printf("reply %s id=%llu err %d %s\n", ac_op_name(r.op), (unsigned long long)r.id, r.error,
                                r.text);
                 else
                         printf("reply %s id=%llu ok %s\n", ac_op_name(r.op), (unsigned long long)r.id, r.text);
-                if (r.id == want)
+                if (a == ac && r.id == want)
                         *got = 1;
         }
 }
 
-/* Serve the channel until done() or until_ms passes. Returns 0 when done. */
+static void take_registrations(void)
+{
+        int fd, r;
+        pid_t pid;
+
+        while ((r = ac_rv_receive(rv, &fd, &pid)) != 0) {
+                struct ac *a;
+
+                if (r == -EBADMSG) {
+                        printf("badregister %s\n", strerror(-r));
+                        continue;
+                }
+                if (r == -EPIPE) {
+                        close(rv);
+                        rv = -1;
+                        return;
+                }
+                if (r < 0)
+                        return;
+                if (nchans == MAX_CHANS || ac_adopt(fd, &a) < 0) {
+                        close(fd);
+                        continue;
+                }
+                ac_set_timeout(a, req_timeout);
+                chans[nchans++] = (struct chan){ .pid = pid, .ac = a };
+                printf("register pid=%d\n", (int)pid);
+        }
+}
+
+static void on_channel(struct chan *c)
+{
+        int ev = ac_on_readable(c->ac);
+
+        if (ev < 0)
+                return;
+        if (ev & AC_EV_HELLO) {
+                const struct ac_state *s = ac_state(c->ac);
+
+                printf("hello chan=%d kind=%s pid=%d mallctl=%s where=%s active=%d prefix=%s\n", (int)c->pid,
+                       ac_kind_name(s->kind), (int)s->pid, s->mallctl, s->where, s->prof_active, s->prefix);
+                hellos_total++;
+        }
+        if (ev & AC_EV_HANGUP)
+                printf("hangup pid=%d\n", (int)c->pid);
+}
+
+/* Serve the channels until done() or until_ms passes. Returns 0 when done. */
 static int serve(uint64_t until_ms, int (*done)(void *), void *arg, uint64_t want, int *got)
 {
         for (;;) {
                 uint64_t now = ac_now_ms(), dl;
-                struct pollfd pfd = { .fd = ac_fd(ac), .events = POLLIN };
-                int timeout, ev;
+                struct pollfd pfd[MAX_CHANS + 1];
+                int timeout;
 
                 reap();
                 if (done && done(arg))
@@ -105,30 +163,26 @@ static int serve(uint64_t until_ms, int (*done)(void *), void *arg, uint64_t wan
                 if (now >= until_ms)
                         return done ? -ETIMEDOUT : 0;
                 timeout = (int)(until_ms - now);
-                if (ac_next_deadline(ac, &dl) > 0)
-                        timeout = dl <= now ? 0 : (int)(dl - now) < timeout ? (int)(dl - now) : timeout;
+                for (unsigned i = 0; i < nchans; i++)
+                        if (ac_next_deadline(chans[i].ac, &dl) > 0)
+                                timeout = dl <= now ? 0 : (int)(dl - now) < timeout ? (int)(dl - now) : timeout;
                 if (timeout > 50)
                         timeout = 50;   /* also watch the child */
-                if (ac_state(ac)->hangup)
-                        pfd.fd = -1;
-                if (poll(&pfd, 1, timeout) < 0 && errno != EINTR)
+                pfd[0] = (struct pollfd){ .fd = rv, .events = POLLIN };
+                for (unsigned i = 0; i < nchans; i++)
+                        pfd[i + 1] = (struct pollfd){ .fd = ac_state(chans[i].ac)->hangup ? -1 : ac_fd(chans[i].ac),
+                                                      .events = POLLIN };
+                if (poll(pfd, nchans + 1, timeout) < 0 && errno != EINTR)
                         return -errno;
-                if (pfd.revents) {
-                        ev = ac_on_readable(ac);
-                        if (ev < 0)
-                                return ev;
-                        if (ev & AC_EV_HELLO) {
-                                const struct ac_state *s = ac_state(ac);
-
-                                printf("hello kind=%s pid=%d mallctl=%s where=%s active=%d prefix=%s\n",
-                                       kind_name(s->kind), (int)s->pid, s->mallctl, s->where, s->prof_active,
-                                       s->prefix);
-                        }
-                        if (ev & AC_EV_HANGUP)
-                                printf("hangup\n");
+                if (pfd[0].revents)
+                        take_registrations();
+                for (unsigned i = 0; i < nchans && i + 1 < MAX_CHANS + 1; i++)
+                        if (pfd[i + 1].revents)
+                                on_channel(&chans[i]);
+                for (unsigned i = 0; i < nchans; i++) {
+                        ac_expire(chans[i].ac, ac_now_ms());
+                        drain_replies(chans[i].ac, want, got);
                 }
-                ac_expire(ac, ac_now_ms());
-                drain_replies(want, got);
         }
 }
 
@@ -137,13 +191,56 @@ static unsigned hellos_at_start;
 static int got_hello(void *arg)
 {
         (void)arg;
-        return ac_state(ac)->hellos > hellos_at_start;
+        if (hellos_total <= hellos_at_start)
+                return 0;
+        /* the newest channel that said hello */
+        for (unsigned i = nchans; i-- > 0;)
+                if (ac_state(chans[i].ac)->hellos) {
+                        ac = chans[i].ac;
+                        break;
+                }
+        return 1;
 }
 
+/* At least *(unsigned *)arg channels said ready. The current one becomes:
+ * for one, the first registered that is ready (the target's, whatever order
+ * the hellos came in); for more, the last registered that is ready. */
 static int got_ready(void *arg)
 {
+        unsigned want = *(unsigned *)arg, n = 0;
+        struct ac *first = NULL, *last = NULL;
+
+        for (unsigned i = 0; i < nchans; i++)
+                if (ac_state(chans[i].ac)->kind == AC_READY) {
+                        n++;
+                        if (!first)
+                                first = chans[i].ac;
+                        last = chans[i].ac;
+                }
+        if (want <= 1) {
+                /* the command's own (its newest image), whatever order the hellos come in */
+                for (unsigned i = nchans; i-- > 0;)
+                        if (chans[i].pid == started && ac_state(chans[i].ac)->kind == AC_READY) {
+                                ac = chans[i].ac;
+                                return 1;
+                        }
+                return 0;
+        }
+        (void)first;
+        if (n < want)
+                return 0;
+        ac = last;
+        return 1;
+}
+
+static int got_any_chan(void *arg)
+{
         (void)arg;
-        return ac_state(ac)->kind == AC_READY;
+        if (!nchans)
+                return 0;
+        if (!ac)
+                ac = chans[0].ac;
+        return 1;
 }
 
 static int got_flag(void *arg)
@@ -190,17 +287,31 @@ static int run_step(const char *step)
         };
         uint64_t limit = ac_now_ms() + STEP_LIMIT_MS;
         int got = 0, r;
+        unsigned want;
 
         if (strcmp(step, "hello") == 0) {
-                hellos_at_start = ac_state(ac)->hellos;
+                hellos_at_start = hellos_total;
                 return serve(limit, got_hello, NULL, 0, &got);
         }
-        if (strcmp(step, "ready") == 0)
-                return serve(limit, got_ready, NULL, 0, &got);
+        if (strcmp(step, "ready") == 0 || strncmp(step, "ready:", 6) == 0) {
+                want = step[5] == ':' ? (unsigned)strtoul(step + 6, NULL, 10) : 1;
+                return serve(limit, got_ready, &want, 0, &got);
+        }
+        if (strcmp(step, "use:first") == 0 || strcmp(step, "use:last") == 0) {
+                if (!nchans)
+                        return -ENOENT;
+                ac = chans[step[4] == 'f' ? 0 : nchans - 1].ac;
+                return 0;
+        }
         if (strcmp(step, "wait") == 0)
                 return serve(limit, child_gone, NULL, 0, &got);
         if (strncmp(step, "waitfile:", 9) == 0)
                 return serve(limit, file_exists, (void *)(step + 9), 0, &got);
+        if (!ac && (strcmp(step, "close") == 0 || strncmp(step, "raw", 3) == 0)) {
+                /* the first channel to arrive */
+                if (serve(limit, got_any_chan, NULL, 0, &got) < 0)
+                        return -ETIMEDOUT;
+        }
         if (strcmp(step, "close") == 0) {
                 if (shutdown(ac_fd(ac), SHUT_RDWR) < 0)
                         return -errno;
@@ -227,6 +338,8 @@ static int run_step(const char *step)
 
                 if (strcmp(step, ops[i].name) != 0)
                         continue;
+                if (!ac && serve(limit, got_any_chan, NULL, 0, &got) < 0)
+                        return -ETIMEDOUT;
                 r = ac_request(ac, ops[i].op, ac_now_ms(), &id);
                 if (r < 0) {
                         printf("refused %s %s: %s\n", ac_op_name(ops[i].op), strerror(-r),
@@ -241,11 +354,10 @@ static int run_step(const char *step)
 
 int main(int argc, char **argv)
 {
-        const char *agent = NULL, *env_fd = NULL, *env_pid = NULL, *env_ino = NULL;
+        const char *agent = NULL, *env_fd = NULL, *env_pid = NULL, *env_ino = NULL, *scope = NULL;
         int want_fd = AGENT_CHILD_FD, inherit = 1, child_fd, i, r, n = 0;
-        unsigned timeout = 0;
         char **steps, **cmd, **envp, preload[4096], fdbuf[AGENT_ENV_BUF], pidbuf[AGENT_ENV_BUF],
-             inobuf[AGENT_ENV_BUF];
+             inobuf[AGENT_ENV_BUF], scopebuf[4096];
         static struct ac_child_env env;
 
         steps = calloc((size_t)argc + 1, sizeof(char *));
@@ -262,10 +374,12 @@ int main(int argc, char **argv)
                         env_pid = argv[++i];
                 else if (strcmp(argv[i], "--env-ino") == 0 && i + 1 < argc)
                         env_ino = argv[++i];
+                else if (strcmp(argv[i], "--scope") == 0 && i + 1 < argc)
+                        scope = argv[++i];
                 else if (strcmp(argv[i], "--no-inherit") == 0)
                         inherit = 0;
                 else if (strcmp(argv[i], "--timeout") == 0 && i + 1 < argc)
-                        timeout = (unsigned)atoi(argv[++i]);
+                        req_timeout = (unsigned)atoi(argv[++i]);
                 else
                         steps[n++] = argv[i];
         }
@@ -276,18 +390,17 @@ int main(int argc, char **argv)
         cmd = argv + i + 1;
         setvbuf(stdout, NULL, _IOLBF, 0);
 
-        r = ac_prepare(&ac, &child_fd);
+        r = ac_rv_prepare(&rv, &child_fd);
         if (r < 0) {
-                fprintf(stderr, "agent_driver: ac_prepare: %s\n", strerror(-r));
+                fprintf(stderr, "agent_driver: ac_rv_prepare: %s\n", strerror(-r));
                 return 2;
         }
-        ac_set_timeout(ac, timeout);
 
         /* The environment is built before fork: the child only fills the
          * three buffers it points to (async-signal-safe). */
         for (n = 0; environ[n]; n++)
                 ;
-        envp = calloc((size_t)n + 5, sizeof(char *));
+        envp = calloc((size_t)n + 6, sizeof(char *));
         if (!envp)
                 return 2;
         snprintf(preload, sizeof(preload), "LD_PRELOAD=%s", agent);
@@ -300,6 +413,10 @@ int main(int argc, char **argv)
         envp[n++] = env_pid ? pidbuf : env.pid;
         if (!env_ino || strcmp(env_ino, "none") != 0)
                 envp[n++] = env_ino ? inobuf : env.ino;
+        if (scope) {
+                snprintf(scopebuf, sizeof(scopebuf), "%s=%s", AGENT_ENV_SCOPE, scope);
+                envp[n++] = scopebuf;
+        }
         envp[n] = NULL;
         if (env_ino)
                 snprintf(inobuf, sizeof(inobuf), "%s=%s", AGENT_ENV_INO, env_ino);
@@ -320,7 +437,8 @@ int main(int argc, char **argv)
                 execvpe(cmd[0], cmd, envp);
                 _exit(127);
         }
-        ac_forked(ac);
+        close(child_fd);
+        started = child;
         printf("started %d\n", (int)child);
 
         for (i = 0; steps[i]; i++) {
@@ -330,7 +448,6 @@ int main(int argc, char **argv)
                         if (child > 0)
                                 kill(child, SIGKILL);
                         serve(ac_now_ms() + 1000, child_gone, NULL, 0, &n);
-                        ac_free(ac);
                         return 1;
                 }
         }
@@ -341,7 +458,8 @@ int main(int argc, char **argv)
                 if (child > 0)
                         kill(child, SIGKILL);
         }
-        ac_free(ac);
+        for (unsigned k = 0; k < nchans; k++)
+                ac_free(chans[k].ac);
         free(envp);
         free(steps);
         return 0;

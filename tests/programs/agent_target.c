@@ -10,7 +10,11 @@
  * --exec-child CMD: the child runs CMD through /bin/sh instead.
  * --spawn CMD: start /bin/sh -c CMD with posix_spawn (no fork handlers run:
  * the exec'd program inherits what the target has), wait for it.
- * --mark PATH: create PATH once the 4 MiB are held.
+ * --mark PATH: create PATH once the 4 MiB are held (and, with --fork,
+ * PATH.child once the child holds its 2 MiB).
+ * --until PATH: the run ends as soon as PATH exists (at the latest after
+ * --ms), and the forked child lives until then instead of 1.5 s: a test
+ * looks at both processes for as long as it needs, however slow the host.
  * --own-hook: install a jemalloc prof_dump hook of its own that does not
  * chain to the one installed before (the agent's). Prints
  * "target <pid>" first and "done" last; exits 0.
@@ -61,6 +65,11 @@ static long now_ms(void)
         return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
 }
 
+static int released(const char *path)
+{
+        return access(path, F_OK) == 0;
+}
+
 __attribute__((noinline)) static int hold_memory(size_t mib)
 {
         for (size_t i = 0; i < mib * 16 && nsink < 4096; i++) {
@@ -92,7 +101,7 @@ __attribute__((noinline)) static int child_memory(void)
 int main(int argc, char **argv)
 {
         long ms = 3000, grow_ms = 0, start, next_grow;
-        const char *exec_child = NULL, *spawn_cmd = NULL, *mark = NULL;
+        const char *exec_child = NULL, *spawn_cmd = NULL, *mark = NULL, *until = NULL;
         int do_fork = 0, do_hook = 0;
         pid_t child = -1;
 
@@ -108,13 +117,15 @@ int main(int argc, char **argv)
                         exec_child = argv[++i];
                 } else if (strcmp(argv[i], "--mark") == 0 && i + 1 < argc) {
                         mark = argv[++i];
+                } else if (strcmp(argv[i], "--until") == 0 && i + 1 < argc) {
+                        until = argv[++i];
                 } else if (strcmp(argv[i], "--own-hook") == 0) {
                         do_hook = 1;
                 } else if (strcmp(argv[i], "--spawn") == 0 && i + 1 < argc) {
                         spawn_cmd = argv[++i];
                 } else {
                         fprintf(stderr, "usage: agent_target [--ms N] [--grow-ms N] [--fork] [--exec-child CMD] [--spawn CMD]\n"
-                                "       [--own-hook] [--mark PATH]\n");
+                                "       [--own-hook] [--mark PATH] [--until PATH]\n");
                         return 2;
                 }
         }
@@ -145,8 +156,22 @@ int main(int argc, char **argv)
                         }
                         printf("child %d\n", (int)getpid());
                         int bad = child_memory();
+                        if (mark) {
+                                char path[4096];
+                                FILE *f;
+                                snprintf(path, sizeof(path), "%s.child", mark);
+                                if (!(f = fopen(path, "we")) || fclose(f) != 0)
+                                        bad = 1;
+                        }
 
-                        nap_ms(1500);
+                        if (until) {
+                                long t0 = now_ms();
+
+                                while (!released(until) && now_ms() - t0 < ms)
+                                        nap_ms(20);
+                        } else {
+                                nap_ms(1500);
+                        }
                         bad |= child_memory();
                         _exit(bad);
                 }
@@ -165,7 +190,7 @@ int main(int argc, char **argv)
         }
         start = now_ms();
         next_grow = start + grow_ms;
-        while (now_ms() - start < ms) {
+        while (now_ms() - start < ms && !(until && released(until))) {
                 nap_ms(grow_ms && grow_ms < 50 ? grow_ms : 50);
                 if (grow_ms && now_ms() >= next_grow) {
                         if (hold_memory(1) < 0)

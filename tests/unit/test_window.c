@@ -399,6 +399,28 @@ START_TEST(max_files_rescan)
 }
 END_TEST
 
+/* An earlier run's dumps at start-up: held, a rescan keeps all of them
+ * (its rungs are not known as rungs); the cap on files still applies;
+ * released, rotation by keep goes on as usual. */
+START_TEST(hold_keeps_earlier_run)
+{
+        open_win(2, true, 0, 9);
+        for (unsigned s = 0; s < 7; s++)
+                mk(N(9, s));
+        win_hold(w, true);
+        ck_assert_int_eq(win_rescan(w), 7);
+        expect_disk(N(9, 0), N(9, 1), N(9, 2), N(9, 3), N(9, 4), N(9, 5), N(9, 6), NULL);
+        ck_assert_uint_eq(n_rotated, 0);
+        for (unsigned s = 7; s < 12; s++)
+                mk(N(9, s));
+        ck_assert_int_eq(win_rescan(w), 9);
+        expect_consistent();
+        win_hold(w, false);
+        expect_disk(N(9, 0), N(9, 10), N(9, 11), NULL);
+        expect_consistent();
+}
+END_TEST
+
 /* The cap cannot be met when everything else is pinned: the new dump is
  * refused (left on disk, untracked), nothing pinned is deleted. */
 START_TEST(max_files_all_pinned)
@@ -757,6 +779,171 @@ START_TEST(baseline_lost_is_replaced)
 }
 END_TEST
 
+/* ---- the ladder (rungs) --------------------------------------------------------- */
+
+/* A rung: a manual dump of kind m with kseq = seq, marked at level. */
+static const char *R(int pid, unsigned long long seq)
+{
+        return NK(pid, seq, 'm', seq);
+}
+
+/* The dump arrives as a rung (the supervisor knows the request it
+ * answers), without a win_add before. */
+static void add_rung(const char *name, uint64_t level, size_t size)
+{
+        char copy[64];
+
+        snprintf(copy, sizeof(copy), "%s", name);
+        mk_sized(copy, size);
+        ck_assert_msg(win_set_rung(w, copy, level) == 1, "win_set_rung %s", copy);
+}
+
+/* Eight rungs, one per 10 MB of growth, under keep = 4: the ladder is
+ * thinned to every other rung, the newest always kept. */
+START_TEST(ladder_thinned_evenly)
+{
+        open_win(4, true, 0, 0);
+        add_ok(N(70, 0));
+        for (unsigned k = 1; k <= 8; k++) {
+                add_rung(R(70, k), k * 10000000ULL, 100);
+                ck_assert_uint_le(win_count(w), 1 + 4);
+        }
+        expect_disk(N(70, 0), R(70, 2), R(70, 4), R(70, 6), R(70, 8), NULL);
+        expect_consistent();
+        ck_assert(win_get(w, 1)->rung);
+        ck_assert_uint_eq(win_get(w, 1)->level, 20000000ULL);
+        ck_assert(!win_get(w, 0)->rung);
+        const struct win_dump *b = NULL, *n = NULL;
+        ck_assert_int_eq(win_pair(w, 70, &b, &n), 0);
+        ck_assert_str_eq(b->name, N(70, 0));
+        ck_assert_str_eq(n->name, R(70, 8));
+
+        /* thresholds close together at the top: the rung just below the
+         * new top goes, the rest of the ladder stays spread */
+        add_rung(R(70, 9), 85000000ULL, 100);
+        expect_disk(N(70, 0), R(70, 2), R(70, 4), R(70, 6), R(70, 9), NULL);
+        add_rung(R(70, 10), 87000000ULL, 100);
+        expect_disk(N(70, 0), R(70, 2), R(70, 4), R(70, 6), R(70, 10), NULL);
+        /* a dump after the top rung (one cut short by the kill, say): the top
+         * rung stays, the ladder below it thins */
+        add_ok(N(70, 11));
+        expect_disk(N(70, 0), R(70, 4), R(70, 6), R(70, 10), N(70, 11), NULL);
+        add_ok(N(70, 12));
+        expect_disk(N(70, 0), R(70, 4), R(70, 6), R(70, 10), N(70, 12), NULL);
+}
+END_TEST
+
+/* A storm of other dumps (interval, gdump) after the rungs: the rungs and
+ * the newest dump stay, the count never passes baseline + keep. */
+START_TEST(ladder_survives_storm)
+{
+        const unsigned keep = 8;
+        unsigned seq = 0;
+
+        open_win(keep, true, 0, 0);
+        add_ok(N(71, seq++));
+        for (unsigned k = 1; k <= 5; k++) {
+                for (unsigned j = 0; j < 300; j++) {
+                        mk(NK(71, seq, 'u', seq));
+                        ck_assert_int_eq(win_add(w, NK(71, seq, 'u', seq)), 1);
+                        seq++;
+                        ck_assert_uint_le(win_count(w), 1 + keep);
+                        ck_assert_uint_le(disk_count(), 1 + keep);
+                }
+                add_rung(R(71, seq), k * 1000, 100);
+                seq++;
+        }
+        for (unsigned j = 0; j < 1000; j++) {
+                mk(NK(71, seq, 'u', seq));
+                ck_assert_int_eq(win_add(w, NK(71, seq, 'u', seq)), 1);
+                seq++;
+                ck_assert_uint_le(disk_count(), 1 + keep);
+        }
+        /* baseline, the five rungs, and the newest three storm dumps */
+        ck_assert_uint_eq(disk_count(), 1 + keep);
+        ck_assert(on_disk(N(71, 0)));
+        for (unsigned k = 1; k <= 5; k++)
+                ck_assert_msg(on_disk(R(71, k * 301)), "rung %u", k);
+        for (unsigned j = 1; j <= 3; j++)
+                ck_assert(on_disk(NK(71, seq - j, 'u', seq - j)));
+        expect_consistent();
+}
+END_TEST
+
+/* keep = 1 without a baseline: the newest dump is all that stays, rung
+ * or not; a rung never makes a process hold more than keep. */
+START_TEST(ladder_keep_one)
+{
+        open_win(1, false, 0, 0);
+        add_rung(R(72, 0), 10, 100);
+        add_rung(R(72, 1), 20, 100);
+        expect_disk(R(72, 1), NULL);
+        add_ok(N(72, 2));
+        expect_disk(N(72, 2), NULL);
+        add_rung(R(72, 3), 30, 100);
+        expect_disk(R(72, 3), NULL);
+}
+END_TEST
+
+/* max_bytes: other dumps go first, then the ladder thins; the pair stays. */
+START_TEST(ladder_within_max_bytes)
+{
+        open_win(100, true, 6000, 0);
+        add_sized(N(73, 0), 1000);
+        add_rung(R(73, 1), 10, 1000);
+        add_sized(N(73, 2), 1000);
+        add_rung(R(73, 3), 20, 1000);
+        add_rung(R(73, 4), 30, 1000);
+        add_sized(N(73, 5), 1000);
+        expect_disk(N(73, 0), R(73, 1), N(73, 2), R(73, 3), R(73, 4), N(73, 5), NULL);
+        add_rung(R(73, 6), 40, 1000); /* 7000 bytes: the oldest other dump goes */
+        expect_disk(N(73, 0), R(73, 1), R(73, 3), R(73, 4), N(73, 5), R(73, 6), NULL);
+        add_sized(N(73, 7), 1000); /* 5 is no longer the newest: it goes */
+        expect_disk(N(73, 0), R(73, 1), R(73, 3), R(73, 4), R(73, 6), N(73, 7), NULL);
+        add_sized(N(73, 8), 1000); /* 7 goes: only rungs are left besides the pair */
+        expect_disk(N(73, 0), R(73, 1), R(73, 3), R(73, 4), R(73, 6), N(73, 8), NULL);
+        add_sized(N(73, 9), 3000); /* 8 goes, then two rungs, the most crowded first */
+        expect_disk(N(73, 0), R(73, 3), R(73, 6), N(73, 9), NULL);
+        ck_assert_uint_le(win_bytes(w), 6000);
+        add_sized(N(73, 10), 5000); /* above the cap with the pair alone */
+        expect_disk(N(73, 0), N(73, 10), NULL);
+        expect_consistent();
+}
+END_TEST
+
+START_TEST(ladder_marks)
+{
+        open_win(3, true, 0, 0);
+        add_ok(N(74, 0));
+        /* a rung whose event has not been handled yet */
+        mk(R(74, 1));
+        ck_assert_int_eq(win_set_rung(w, R(74, 1), 5), 1);
+        ck_assert(win_get(w, 1)->rung);
+        ck_assert_int_eq(win_set_rung(w, R(74, 9), 5), 0); /* no such file */
+        /* marks survive a rescan */
+        for (unsigned s = 2; s < 6; s++)
+                mk(N(74, s));
+        ck_assert_int_eq(win_rescan(w), 4);
+        expect_disk(N(74, 0), R(74, 1), N(74, 4), N(74, 5), NULL);
+        ck_assert(win_get(w, 1)->rung);
+        ck_assert_uint_eq(win_get(w, 1)->level, 5);
+        /* a bad dump cannot be a rung; a bad rung goes */
+        ck_assert_int_eq(win_pin(w, N(74, 5)), 1);
+        ck_assert_int_eq(win_mark_bad(w, N(74, 5)), 1);
+        ck_assert_int_eq(win_set_rung(w, N(74, 5), 9), -EINVAL);
+        ck_assert_int_eq(win_unpin(w, N(74, 5)), 1);
+        ck_assert_int_eq(win_mark_bad(w, R(74, 1)), 1);
+        expect_disk(N(74, 0), N(74, 4), NULL);
+        /* another file under a rung's name is not that rung */
+        add_rung(NK(74, 6, 'm', 6), 7, 100);
+        mk("new");
+        ck_assert_int_eq(renameat(dfd, "new", dfd, NK(74, 6, 'm', 6)), 0); /* a new inode */
+        ck_assert_int_eq(win_add(w, NK(74, 6, 'm', 6)), 1);
+        ck_assert(!win_get(w, 2)->rung);
+        ck_assert_uint_eq(win_get(w, 2)->level, 0);
+}
+END_TEST
+
 /* ---- baseline, bad dumps, pins ---------------------------------------------- */
 
 START_TEST(set_baseline)
@@ -888,6 +1075,7 @@ static Suite *suite(void)
         tcase_add_test(t, max_bytes_old_pairs_go_before_newest_pair);
         tcase_add_test(t, max_files_cap);
         tcase_add_test(t, max_files_rescan);
+        tcase_add_test(t, hold_keeps_earlier_run);
         tcase_add_test(t, max_files_all_pinned);
         tcase_add_test(t, rescan_after_planting);
         tcase_add_test(t, rescan_forgets_vanished);
@@ -895,6 +1083,10 @@ static Suite *suite(void)
         tcase_add_test(t, set_baseline);
         tcase_add_test(t, mark_bad);
         tcase_add_test(t, pins);
+        tcase_add_test(t, ladder_thinned_evenly);
+        tcase_add_test(t, ladder_keep_one);
+        tcase_add_test(t, ladder_within_max_bytes);
+        tcase_add_test(t, ladder_marks);
         tcase_add_test(t, bad_params);
         suite_add_tcase(s, t);
 
@@ -904,6 +1096,7 @@ static Suite *suite(void)
         tcase_set_timeout(t, 120);
         tcase_add_checked_fixture(t, setup, teardown);
         tcase_add_test(t, gdump_storm);
+        tcase_add_test(t, ladder_survives_storm);
         suite_add_tcase(s, t);
 
         t = tcase_create("hostile");
