@@ -16,20 +16,25 @@
 # powers off.
 #
 # PATTERN   integration tests to run (run.sh patterns); default: $V2_TESTS or
-#           the OOM, signal, restart, PID 1 and v2-only tests, lib.sh's own
-#           cgroup helpers (t_leaky_oom_killed_in_cgroup) and dumps on demand.
+#           the OOM, signal, restart, PID 1 and v2-only tests (t_v2_*: among
+#           them the unprivileged container with memory.oom.group 0 and 1),
+#           lib.sh's own cgroup helpers (t_leaky_oom_killed_in_cgroup), dumps
+#           on demand, and the process-tree tests (t_tree_* but gunicorn's: CPython
+#           started over 9p under TCG takes longer than the test waits; t_rel_07_), and
+#           the idle supervisor (t_status_idle_: v2 polls the usage).
 #
 # Environment:
 #   OOMWATCH_BUILD  the build to test (default <repo>/build); must be on the
 #                   host's root filesystem (the VM sees the host's / read-only)
 #   V2_DIR          cache and work directory (default <repo>/build/v2)
 #   V2_ACCEL        kvm, tcg or auto (default): KVM when /dev/kvm opens and the
-#                   guest's /init speaks within V2_KVM_BOOT_S (30) seconds,
+#                   guest's /init speaks within V2_KVM_BOOT_S (10) seconds,
 #                   else TCG
 #   V2_TIMEOUT      hard limit on one VM run in seconds (default 900)
 #   V2_MEM          guest memory (default 2G)
 #   V2_QEMU         the qemu-system-x86_64 to use (default: from PATH)
 #   V2_REQUIRED=1   a VM that cannot run at all is an error, not a skip
+#   TEST_VERBOSE=1  every test's output, not only the failed ones' (run.sh)
 #
 # Where qemu cannot run at all (no qemu, no busybox-static, no kernel package
 # reachable), the tests are reported as SKIPPED with the line
@@ -47,10 +52,13 @@ build=${OOMWATCH_BUILD:-$repo/build}
 work=${V2_DIR:-$repo/build/v2}
 accel=${V2_ACCEL:-auto}
 vm_timeout=${V2_TIMEOUT:-900}
-kvm_boot_s=${V2_KVM_BOOT_S:-30}
+kvm_boot_s=${V2_KVM_BOOT_S:-10}
 mem=${V2_MEM:-2G}
 default_tests="t_run_slow_leak_oom_kill t_run_instant_oom t_run_kill9_is_not_oom t_run_sigterm_forwarded
-t_run_restart_on_oom t_pid1_ t_v2_ t_leaky_oom_killed_in_cgroup t_capture_dump_command"
+t_run_restart_on_oom t_pid1_ t_v2_ t_leaky_oom_killed_in_cgroup t_capture_dump_command t_rel_27_stale_cgroups_reclaimed
+t_tree_prefork_ t_tree_wrapper_ t_tree_thresholds_ t_tree_fork_storm_ t_tree_bundle_rate_ t_tree_profiling_scope
+t_tree_report_on_exit_ t_tree_victim_observed_ t_rel_07_ t_rel_22_planted_fifos_never_block
+t_rel_23_analysis_reads_only t_rel_26_killed_mid_analysis t_status_idle_"
 if [ $# -gt 0 ]; then
         tests="$*"
 else
@@ -188,6 +196,7 @@ done
         printf 'BUILD=%q\n' "$build"
         printf 'TESTS=%q\n' "$tests"
         printf 'TEST_TIMEOUT=%q\n' "${TEST_TIMEOUT:-180}"
+        printf 'TEST_VERBOSE=%q\n' "${TEST_VERBOSE:-0}"
 } >"$ird/params"
 cat >"$ird/init" <<'EOF'
 #!/bin/busybox sh
@@ -265,7 +274,7 @@ run_vm() {
         : >"$log"
         "$qemu" -accel "$a" -cpu "$cpu" -smp 2 -m "$mem" -nographic -no-reboot -nic none \
                 -kernel "$vmlinuz" -initrd "$work/initramfs.cpio.gz" \
-                -append "console=ttyS0 panic=-1 quiet loglevel=3 rdinit=/init" \
+                -append "console=ttyS0 panic=-1 quiet loglevel=3 rdinit=/init oomwatch_accel=$a" \
                 -virtfs "local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap" \
                 </dev/null >"$log" 2>&1 &
         qemu_pid=$!
