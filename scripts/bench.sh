@@ -3,16 +3,22 @@
 # run (medians of RUNS runs, min and max shown). Not a test: it prints a
 # table and keeps the numbers in $OOMWATCH_BUILD/bench/results.md.
 #
-#   scripts/bench.sh [RUNS]              (default 5; `make bench` runs it)
+#   scripts/bench.sh [RUNS [SECTION...]]   (default 5, every section; `make bench`)
+#
+# SECTION: the numbers below (scripts/bench.sh 5 7 runs only the churn case).
 #
 # 1. analysis: oomwatch diff vs jeprof --text --base      (scripts/bench-diff.sh)
 # 2. target overhead: wrk on leaky-server / supervised vs the same MALLOC_CONF
 #    alone; profiling at lg_prof_sample 19, 21, 23 vs profiling off
 # 3. supervisor footprint: RSS, PSS, CPU and wake-ups over 30 idle seconds,
-#    next to earlyoom (a reference daemon; installed here if missing)
+#    next to earlyoom (a reference daemon; scripts/install-deps.sh installs it,
+#    its row says so when it is missing)
 # 4. dump storm: oomwatch's CPU time per 1000 dumps, most dumps on disk
 # 5. OOM to bundle: analysis_ms, demo (slow leak) and instant OOM
-# 6. capture quality: coverage with and without warn_at
+# 6. capture quality: coverage with the default capture, without warn_at, and
+#    without usage steps (the capture before them: interval = auto + warn_at)
+# 7. churn: CPU and wall of an 8-thread C++ service under the default capture
+#    vs profiling with no dumps at all (5 interleaved pairs), dumps written
 set -uo pipefail
 export LC_ALL=C
 
@@ -21,6 +27,7 @@ build=${OOMWATCH_BUILD:-$repo/build}
 ow=$build/oomwatch
 leaky=$build/leaky-server
 runs=${1:-5}
+sections=("${@:2}")
 idle_s=${BENCH_IDLE_SECONDS:-30}
 work=$build/bench
 case $runs in '' | *[!0-9]* | 0) echo "bench: RUNS must be a positive integer" >&2; exit 2 ;; esac
@@ -28,6 +35,10 @@ for f in "$ow" "$leaky"; do [ -x "$f" ] || { echo "bench: $f is not built (run m
 for tool in wrk curl jq; do
         command -v "$tool" >/dev/null || { echo "bench: $tool not found (scripts/install-deps.sh)" >&2; exit 1; }
 done
+for n in "${sections[@]}"; do
+        case $n in [1-7]) ;; *) echo "bench: SECTION must be 1 to 7, not '$n'" >&2; exit 2 ;; esac
+done
+want() { [ ${#sections[@]} -eq 0 ] || [[ " ${sections[*]} " == *" $1 "* ]]; }
 rm -rf "$work"
 mkdir -p "$work"
 out=$work/results.md
@@ -37,6 +48,8 @@ row() { printf '%s\n' "$*" | tee -a "$out"; }
 # median min max of numbers on stdin
 stats() { sort -g | awk '{ v[NR] = $1 } END { if (!NR) { print "- - -"; exit }
         m = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2; print m, v[1], v[NR] }'; }
+# median min max of column C of FILE
+col() { awk -v c="$2" '{ print $c }' "$1" | stats; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b == 0) print "-"; else printf "%.3f", a / b }'; }
 port() { echo $((20000 + RANDOM % 10000)); }
 wait_up() { for _ in $(seq 100); do curl -s -o /dev/null --max-time 1 "$1/" && return 0; sleep 0.05; done; return 1; }
@@ -47,12 +60,15 @@ row "$(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, $(uname -r), runs=$runs"
 row ""
 
 # ---- 1. analysis -------------------------------------------------------------
+if want 1; then
 row "## 1. Analysis: oomwatch diff vs jeprof --text --base"
 row ""
 row '```'
 OOMWATCH_BUILD=$build "$repo/scripts/bench-diff.sh" "$runs" 2>&1 | tee -a "$out"
 row '```'
 row ""
+
+fi
 
 # ---- 2. target overhead ----------------------------------------------------------
 # requests/s of wrk against GET / (process_normal allocates and frees)
@@ -83,6 +99,7 @@ serve_supervised() {
                 wait "$pid" 2>/dev/null
         done
 }
+if want 2; then
 row "## 2. Target overhead: wrk -t1 -c8 on leaky-server GET / (requests/s)"
 row ""
 conf=$("$ow" config /dev/stdin <<<$'[cgroup]\nmemory_limit = 1G\n[dumps]\ndir = '"$work/d2" 2>/dev/null | sed -n 's/^MALLOC_CONF=//p')
@@ -100,6 +117,8 @@ for lg in 19 21 23; do
 done
 row ""
 
+fi
+
 # ---- 3. footprint -------------------------------------------------------------------
 # RSS and PSS (KiB), CPU ticks and context switches of PID over idle_s seconds
 footprint() { # PID
@@ -114,32 +133,46 @@ footprint() { # PID
                 "$(awk '/^Private_(Clean|Dirty)/ { s += $2 } END { print s }' "/proc/$pid/smaps_rollup")" \
                 "$((t1 - t0))" "$((c1 - c0))"
 }
-row "## 3. Supervisor footprint, $idle_s idle seconds"
+# one footprint line per run, oomwatch and earlyoom in turn (the same
+# machine state for both), then medians (min-max) of each column
+fp_cell() { # FILE COLUMN
+        local m lo hi
+        read -r m lo hi < <(col "$1" "$2")
+        echo "$m ($lo-$hi)"
+}
+if want 3; then
+row "## 3. Supervisor footprint, $idle_s idle seconds, medians (min-max) of $runs runs"
 row ""
 row "| daemon | RSS KiB | PSS KiB | private KiB | CPU ticks | wake-ups |"
 row "| --- | --- | --- | --- | --- | --- |"
-"$ow" run -q -m 256M -d "$work/d3" -r "$work/r3" -- sleep $((idle_s + 30)) 2>/dev/null &
-sup=$!
-sleep 2
-read -r rss pss priv cpu wake < <(footprint "$sup")
-row "| oomwatch run (sleep as target) | $rss | $pss | $priv | $cpu | $wake |"
-kill -TERM "$sup"
-wait "$sup" 2>/dev/null
-if ! command -v earlyoom >/dev/null && [ "$(id -u)" = 0 ]; then
-        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends earlyoom >/dev/null 2>&1 || true
-fi
-if command -v earlyoom >/dev/null; then
+: >"$work/fp.ow"
+: >"$work/fp.eo"
+have_eo=$(command -v earlyoom)
+for _ in $(seq "$runs"); do
+        rm -rf "$work/d3" "$work/r3"
+        "$ow" run -q -m 256M -d "$work/d3" -r "$work/r3" -- sleep $((idle_s + 30)) 2>/dev/null &
+        sup=$!
+        sleep 2
+        footprint "$sup" >>"$work/fp.ow"
+        kill -TERM "$sup"
+        wait "$sup" 2>/dev/null
+        [ -n "$have_eo" ] || continue
         earlyoom -r 0 >/dev/null 2>&1 &
         eo=$!
         sleep 2
-        read -r rss pss priv cpu wake < <(footprint "$eo")
-        row "| earlyoom (reference, polls /proc/meminfo) | $rss | $pss | $priv | $cpu | $wake |"
+        footprint "$eo" >>"$work/fp.eo"
         kill "$eo"
         wait "$eo" 2>/dev/null
+done
+row "| oomwatch run (sleep as target) | $(fp_cell "$work/fp.ow" 1) | $(fp_cell "$work/fp.ow" 2) | $(fp_cell "$work/fp.ow" 3) | $(fp_cell "$work/fp.ow" 4) | $(fp_cell "$work/fp.ow" 5) |"
+if [ -n "$have_eo" ]; then
+        row "| earlyoom (reference, polls /proc/meminfo) | $(fp_cell "$work/fp.eo" 1) | $(fp_cell "$work/fp.eo" 2) | $(fp_cell "$work/fp.eo" 3) | $(fp_cell "$work/fp.eo" 4) | $(fp_cell "$work/fp.eo" 5) |"
 else
-        row "| earlyoom | not installed | | | | |"
+        row "| earlyoom | skipped: not installed (scripts/install-deps.sh installs it) | | | | |"
 fi
 row ""
+
+fi
 
 # ---- 4, 5, 6: OOM kills --------------------------------------------------------------
 # one supervised leaky-server until its OOM kill; prints
@@ -178,8 +211,8 @@ series() { # CONF ENDPOINT -> file of result lines
         for _ in $(seq "$runs"); do oom_run "$1" "$2" >>"$f"; done
         echo "$f"
 }
-col() { awk -v c="$2" '{ print $c }' "$1" | stats; }
 
+if want 4; then
 row "## 4. Dump storm (gdump = on, keep = 4, /oom)"
 row ""
 f=$(series '[profiling]\ngdump = on\n[dumps]\nkeep = 4\n' oom)
@@ -191,6 +224,9 @@ row "CPU per 1000 dumps: $(awk -v t="$tick_m" -v s="$seq_m" 'BEGIN { printf "%.1
 row "most dumps on disk at once: median $max_m, min $max_lo, max $max_hi (bound: baseline + keep = 5, + the one being written)"
 row ""
 
+fi
+
+if want 5; then
 row "## 5. OOM to bundle (analysis_ms: the target's death to incident.json written)"
 row ""
 row "| case | median | min | max |"
@@ -201,15 +237,84 @@ row "| demo: slow leak under 96 MiB | $(col "$f_leak" 1 | tr ' ' '|' | sed 's/|/
 row "| instant OOM (/oom) | $(col "$f_oom" 1 | tr ' ' '|' | sed 's/|/ | /g') |"
 row ""
 
+fi
+
+if want 6; then
 row "## 6. Capture quality: coverage = newest dump's heap / cgroup peak"
 row ""
-row "| case | median | min | max |"
-row "| --- | --- | --- | --- |"
-row "| slow leak, warn_at 90,95,98 (default) | $(col "$f_leak" 2 | tr ' ' '|' | sed 's/|/ | /g') |"
-row "| instant OOM, warn_at 90,95,98 (default) | $(col "$f_oom" 2 | tr ' ' '|' | sed 's/|/ | /g') |"
+[ -n "${f_leak:-}" ] || f_leak=$(series '' leak)
+[ -n "${f_oom:-}" ] || f_oom=$(series '' oom)
+cov_row() { # LABEL FILE: coverage, then the dumps written (median)
+        local seq n=-
+        read -r seq _ _ < <(col "$2" 3)
+        [[ $seq =~ ^[0-9]+(\.[0-9]+)?$ ]] && n=$((${seq%.*} + 1))
+        row "| $1 | $(col "$2" 2 | tr ' ' '|' | sed 's/|/ | /g') | $n |"
+}
+row "| case | median | min | max | dumps written (median) |"
+row "| --- | --- | --- | --- | --- |"
+cov_row "slow leak, default (usage steps + warn_at 90,95,98)" "$f_leak"
+cov_row "instant OOM, default (usage steps + warn_at 90,95,98)" "$f_oom"
 f=$(series '[cgroup]\nwarn_at = off\n' leak)
-row "| slow leak, interval dumps only | $(col "$f" 2 | tr ' ' '|' | sed 's/|/ | /g') |"
+cov_row "slow leak, usage steps only (warn_at = off)" "$f"
 f=$(series '[cgroup]\nwarn_at = off\n' oom)
-row "| instant OOM, interval dumps only | $(col "$f" 2 | tr ' ' '|' | sed 's/|/ | /g') |"
+cov_row "instant OOM, usage steps only" "$f"
+f=$(series '[cgroup]\nusage_step = off\n' leak)
+cov_row "slow leak, before usage steps (usage_step = off: interval = auto + warn_at)" "$f"
+f=$(series '[cgroup]\nusage_step = off\n' oom)
+cov_row "instant OOM, before usage steps" "$f"
 row ""
+fi
+
+# ---- 7. churn ---------------------------------------------------------------------
+# tests/programs/cxx_service: 8 threads building and freeing strings, vectors
+# and maps, with a slow leak (8 MiB/s), BENCH_CHURN_REQUESTS requests, then a
+# normal exit. Both sides run under oomwatch run -m 128M (cgroup, preloaded
+# jemalloc, agent); the reference has every dump off (interval, warn_at, steps,
+# gdump, final). Times are bash's for `oomwatch run`: wall, and user + sys of
+# oomwatch and the target together.
+churn_run() { # DUMPS-DIR CONF -> "wall cpu dumps_written"
+        local d=$1 t
+        rm -rf "$d"
+        mkdir -p "$d"
+        printf '%b' "$2" >"$d.conf"
+        t=$( { TIMEFORMAT='%R %U %S'; time "$ow" run -q -c "$d.conf" -m 128M -d "$d/dumps" -r "$d/reports" -- \
+                "$cxx" 8 8192 "$churn_n" >/dev/null 2>&1; } 2>&1 )
+        echo "$t" | awk -v n="$(ls "$d/dumps" | sed -n 's/^oomwatch\.[0-9]*\.\([0-9]*\)\..*/\1/p' | sort -n | tail -1)" \
+                '{ printf "%s %.3f %d\n", $1, $2 + $3, n == "" ? 0 : n + 1 }'
+}
+if want 7; then
+row "## 7. Churn: an 8-thread C++ service (tests/programs/cxx_service.cc), -m 128M"
+row ""
+cxx=$work/cxx_service
+churn_n=${BENCH_CHURN_REQUESTS:-2000000}
+if ! g++ -O2 -g -pthread -o "$cxx" "$repo/tests/programs/cxx_service.cc" 2>"$work/cxx.err"; then
+        row "g++ failed: $(head -3 "$work/cxx.err")"
+else
+        none='[cgroup]\nwarn_at = off\nusage_step = off\n[profiling]\ninterval = off\ngdump = off\nfinal = off\n'
+        : >"$work/churn.def"
+        : >"$work/churn.none"
+        for _ in $(seq "$runs"); do # interleaved pairs
+                churn_run "$work/c7def" '' >>"$work/churn.def"
+                churn_run "$work/c7none" "$none" >>"$work/churn.none"
+        done
+        read -r dw_m dw_lo dw_hi < <(col "$work/churn.def" 1)
+        read -r nw_m nw_lo nw_hi < <(col "$work/churn.none" 1)
+        read -r dc_m dc_lo dc_hi < <(col "$work/churn.def" 2)
+        read -r nc_m nc_lo nc_hi < <(col "$work/churn.none" 2)
+        read -r dn_m dn_lo dn_hi < <(col "$work/churn.def" 3)
+        # the ratio of each pair, then their median
+        read -r pw_m _ _ < <(paste -d' ' "$work/churn.def" "$work/churn.none" | awk '{ print $1 / $4 }' | stats)
+        read -r pc_m _ _ < <(paste -d' ' "$work/churn.def" "$work/churn.none" | awk '{ print $2 / $5 }' | stats)
+        row "$churn_n requests, $runs interleaved pairs; seconds: median (min-max)"
+        row ""
+        row "| case | wall s | CPU s (oomwatch + target) | dumps written |"
+        row "| --- | --- | --- | --- |"
+        row "| profiling, no dumps at all | $nw_m ($nw_lo-$nw_hi) | $nc_m ($nc_lo-$nc_hi) | 0 |"
+        row "| default capture | $dw_m ($dw_lo-$dw_hi) | $dc_m ($dc_lo-$dc_hi) | $dn_m ($dn_lo-$dn_hi) |"
+        row "| ratio of medians | $(ratio "$dw_m" "$nw_m") | $(ratio "$dc_m" "$nc_m") | |"
+        row "| median of the pairs' ratios | $(printf '%.3f' "$pw_m") | $(printf '%.3f' "$pc_m") | |"
+fi
+row ""
+fi
+
 echo "bench: results in $out" >&2

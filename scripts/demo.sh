@@ -7,8 +7,8 @@
 #
 #   OOMWATCH_BUILD=$PWD/build scripts/demo.sh      (what `make demo` runs)
 #
-# EXIT STATUS: 0 when oomwatch reported an OOM kill with process_leak as the
-# top grower, 1 otherwise.
+# EXIT STATUS: 0 when oomwatch reported an OOM kill with process_leak first
+# where the heap grew, 1 otherwise.
 set -uo pipefail
 
 repo=$(cd "$(dirname "$0")/.." && pwd)
@@ -67,12 +67,14 @@ echo "oomwatch exited with status $status (137 = the target was OOM-killed)"
 bundle=$(find "$reports" -mindepth 1 -maxdepth 1 -type d 2>/dev/null | head -n 1)
 [ -n "$bundle" ] && [ -s "$bundle/incident.json" ] || { echo "demo: no incident bundle" >&2; exit 1; }
 verdict=$(jq -r .verdict "$bundle/incident.json")
-top=$(jq -r '.diff.top[0].function' "$bundle/incident.json")
-mib=$(jq -r '.diff.top[0].flat_bytes / 1048576 | . * 10 | floor / 10' "$bundle/incident.json")
+top=$(jq -r '.diff.sites[0].function' "$bundle/incident.json")
+mib=$(jq -r '.diff.sites[0].bytes / 1048576 | . * 10 | floor / 10' "$bundle/incident.json")
 ms=$(jq -r .analysis_ms "$bundle/incident.json")
 say "Incident bundle $bundle"
 ls -l "$bundle" | sed 's/^/    /'
 echo
 echo "verdict: $verdict; analysis took $ms ms after the kill"
-echo "top grower: $top ($mib MiB)"
+echo "where it grew: $top (≈$mib MiB)"
+[ -s "$bundle/incident.html" ] && echo "the incident page: file://$(cd "$bundle" && pwd)/incident.html (open it in a browser)"
+[ -s "$bundle/profile.pb.gz" ] && echo "for pprof: go tool pprof -http=: $bundle/profile.pb.gz"
 [ "$verdict" = oom-kill ] && [ "$top" = process_leak ]

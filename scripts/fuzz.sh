@@ -6,7 +6,7 @@
 #
 # SECONDS   time per target (default 60), libFuzzer's -max_total_time;
 #           0 builds the targets and runs each over its corpus once
-# NAME      run only these targets (heap, config, mallconf); default: all
+# NAME      run only these targets (heap, config, mallconf, json); default: all
 #
 # Everything is built and run under build/fuzz/ (FUZZ_OUT overrides it). Each
 # target is linked with the library sources it lists in a "fuzz-sources:"
@@ -52,19 +52,19 @@ crashdir=tests/fuzz/crashes
 
 cflags=(-g -O1 -std=gnu11 -Wall -Wextra
         '-fsanitize=address,undefined' -fno-sanitize-recover=undefined -fno-omit-frame-pointer)
-cppflags=(-D_GNU_SOURCE '-DOOMWATCH_VERSION="fuzz"' -Isupervisor -Ianalyzer)
+cppflags=(-D_GNU_SOURCE '-DOOMWATCH_VERSION="fuzz"' -Isupervisor -Ianalyzer -Icommon)
 # shellcheck disable=SC2207
-pc_cflags=($($PKG_CONFIG --cflags libdw libelf libcgroup inih))
+pc_cflags=($($PKG_CONFIG --cflags libdw libelf libcgroup inih zlib))
 # shellcheck disable=SC2207
-libs=($($PKG_CONFIG --libs libcgroup inih libdw libelf) -lm)
+libs=($($PKG_CONFIG --libs libcgroup inih libdw libelf zlib) -lm)
 
 # ---- build ------------------------------------------------------------------
 # Each target names the library sources it needs in a comment line
 #   * fuzz-sources: analyzer/heap_profile.c analyzer/an_util.c
-# (default: analyzer/*.c and supervisor/*.c except the program's front ends).
+# (default: common/*.c, analyzer/*.c and supervisor/*.c except the program's front ends).
 # They are compiled with coverage instrumentation into build/fuzz/obj/.
 all_sources() {
-        for src in analyzer/*.c supervisor/*.c; do
+        for src in common/*.c analyzer/*.c supervisor/*.c; do
                 case $src in
                 supervisor/main.c | supervisor/cmd_*.c) ;;
                 *) echo "$src" ;;

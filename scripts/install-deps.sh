@@ -2,15 +2,26 @@
 # Install the Debian packages oomwatch builds, tests and demos with.
 # Idempotent: installs only what is missing, and runs `apt-get update`
 # only when something is. Set OOMWATCH_DEPS=minimal to skip the packages
-# used only by the wider checks (fuzzing, benchmarks, the cgroup v2 VM).
+# used only by the wider checks (fuzzing, benchmarks, the cgroup v2 VM);
+# OOMWATCH_DEPS=bench adds what scripts/bench-diff.sh needs on top.
 set -eu
 
 core="build-essential pkg-config libjemalloc-dev libjemalloc2 libcgroup-dev libinih-dev
-libdw-dev libelf-dev libmicrohttpd-dev check curl jq graphviz binutils"
-wide="clang libclang-rt-14-dev wrk qemu-system-x86 busybox-static cpio hyperfine"
+libdw-dev libelf-dev zlib1g-dev libmicrohttpd-dev check curl jq yq strace graphviz binutils xz-utils
+python3 python3-dbg python3-gunicorn postgresql libc6-dbg debuginfod"
+# chromium: the browser tests (tests/browser/, part of make test)
+wide="clang libclang-rt-14-dev wrk earlyoom qemu-system-x86 busybox-static cpio hyperfine golang-go prometheus chromium"
+
+# only for scripts/bench-diff.sh (the clang-14 case and llvm-symbolizer-14):
+# OOMWATCH_DEPS=bench adds them
+bench="clang-14 llvm-14"
 
 want="$core"
-[ "${OOMWATCH_DEPS:-full}" = minimal ] || want="$want $wide"
+case ${OOMWATCH_DEPS:-full} in
+minimal) ;;
+bench) want="$want $wide $bench" ;;
+*) want="$want $wide" ;;
+esac
 
 missing=""
 for p in $want; do

@@ -14,6 +14,7 @@ enum {
 };
 
 int cmd_run(int argc, char **argv);
+/* in the analysis program (analysis/main.c); oomwatch execs it for these */
 int cmd_diff(int argc, char **argv);
 int cmd_trend(int argc, char **argv);
 int cmd_dump(int argc, char **argv);

@@ -8,12 +8,16 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "analyzer.h"
 #include "mallconf.h"
+#include "spawn.h"
+#include "symbols.h"
 #include "units.h"
 
 #define MIN_MEMORY_LIMIT (4ULL << 20)
 #define MIN_MAX_BYTES (1ULL << 20)
 #define MIN_INTERVAL (4ULL << 10)
+#define MIN_USAGE_STEP (64ULL << 10)
 
 const struct cfg_key_info cfg_keys[CK__COUNT] = {
         [CK_COMMAND] = { "target", "command", "(none)", "command line of the target, split like a shell would without expanding anything" },
@@ -24,17 +28,21 @@ const struct cfg_key_info cfg_keys[CK__COUNT] = {
         [CK_RESTART_DELAY] = { "target", "restart_delay", "1s", "delay before the first restart; doubles each time, at most 60s" },
         [CK_MAX_RESTARTS] = { "target", "max_restarts", "3", "restarts allowed before oomwatch gives up" },
         [CK_STOP_TIMEOUT] = { "target", "stop_timeout", "10s", "after a forwarded stop signal, kill the target's cgroup; 0: wait" },
-        [CK_MEMORY_LIMIT] = { "cgroup", "memory_limit", "(none)", "memory limit of the target's cgroup (required to run)" },
+        [CK_CGROUP_MODE] = { "cgroup", "mode", "child", "child: a cgroup of its own for the target | own: the target stays in oomwatch's cgroup" },
+        [CK_MEMORY_LIMIT] = { "cgroup", "memory_limit", "(none)", "memory limit of the target's cgroup (required in child mode; refused in own mode)" },
         [CK_SWAP] = { "cgroup", "swap", "0", "swap the target may use on top of the limit" },
         [CK_PARENT] = { "cgroup", "parent", "(own)", "parent memory cgroup; default: oomwatch's own" },
         [CK_WARN_AT] = { "cgroup", "warn_at", "90,95,98", "percentages of the limit at which the agent takes a dump; off for none" },
+        [CK_USAGE_STEP] = { "cgroup", "usage_step", "auto", "auto (1/16 of the limit) | off | SIZE | PERCENT%: a dump each time the usage rises this much" },
         [CK_LG_PROF_SAMPLE] = { "profiling", "lg_prof_sample", "19", "log2 of the mean bytes between samples" },
-        [CK_INTERVAL] = { "profiling", "interval", "auto", "auto (about limit/8) | off | SIZE of gross allocation between dumps" },
-        [CK_GDUMP] = { "profiling", "gdump", "off", "off | on | PERCENT of the limit above which peak dumps are switched on" },
+        [CK_INTERVAL] = { "profiling", "interval", "auto", "auto (off while usage_step takes the dumps, else about limit/8) | off | SIZE of gross allocation between dumps" },
+        [CK_GDUMP] = { "profiling", "gdump", "fast", "fast (switched on in a burst) | off | on | PERCENT of the limit above which peak dumps are switched on" },
         [CK_FINAL] = { "profiling", "final", "on", "dump at normal exit (prof_final)" },
         [CK_MALLOC_CONF] = { "profiling", "malloc_conf", "(none)", "extra jemalloc options, name:value pairs separated by ','" },
         [CK_PRELOAD_JEMALLOC] = { "profiling", "preload_jemalloc", "auto", "auto | on | off: preload the system libjemalloc" },
+        [CK_PYTHON_MALLOC] = { "profiling", "python_malloc", "on", "a CPython target given jemalloc also gets PYTHONMALLOC=malloc (unless it is set)" },
         [CK_AGENT] = { "profiling", "agent", "on", "preload oomwatch's agent so dumps can be asked for from outside" },
+        [CK_PROCESSES] = { "profiling", "processes", "all", "all | PATTERN...: the processes of the tree that are profiled (by program name)" },
         [CK_DUMP_DIR] = { "dumps", "dir", "oomwatch-dumps", "directory the target writes its heap dumps to" },
         [CK_KEEP] = { "dumps", "keep", "8", "newest dumps kept per process, besides the baseline" },
         [CK_KEEP_BASELINE] = { "dumps", "keep_baseline", "on", "keep each process's baseline dump" },
@@ -42,10 +50,18 @@ const struct cfg_key_info cfg_keys[CK__COUNT] = {
         [CK_MAX_BYTES] = { "dumps", "max_bytes", "256M", "cap on the bytes of dumps kept" },
         [CK_REPORT_DIR] = { "report", "dir", "oomwatch-reports", "directory incident bundles are written to" },
         [CK_REPORT_ON] = { "report", "on", "oom", "oom | exit | always: when to write a bundle" },
-        [CK_FORMATS] = { "report", "formats", "collapsed,svg", "extra outputs besides report.txt and incident.json: collapsed, svg, dot" },
+        [CK_FORMATS] = { "report", "formats", "collapsed,svg,pprof,html", "extra outputs besides report.txt and incident.json: collapsed, svg, dot, pprof, html" },
         [CK_TOP] = { "report", "top", "20", "functions listed in the report" },
+        [CK_HIDE] = { "report", "hide", "default", "frames that are runtime, not yours: fnmatch patterns, ',' between; 'default' = the built-in list" },
+        [CK_DEBUGINFOD_URLS] = { "report", "debuginfod_urls", "env", "env ($DEBUGINFOD_URLS) | off | URLs: debuginfod servers asked for missing debug files" },
+        [CK_DEBUGINFOD_TIMEOUT] = { "report", "debuginfod_timeout", "2s", "the longest a bundle waits for debuginfod servers, in all; 0: no limit of its own" },
+        [CK_SYMBOL_CACHE] = { "report", "symbol_cache", "auto", "auto | off | DIR: decompressed copies of compressed debug files, for the next analyses" },
         [CK_ENGINE] = { "report", "engine", "native", "native | jeprof: what writes report.txt" },
+        [CK_REPORT_USER] = { "report", "user", "(the target's)", "an unprivileged user (name or uid) the analysis runs as instead of the target's" },
+        [CK_BUNDLE_LIMIT] = { "report", "bundle_limit", "5/10m", "N/DURATION: bundles for OOM kills of the target's descendants, at most N per DURATION" },
         [CK_EVENTS] = { "report", "events", "(none)", "event log: a file, or - for stderr; one JSON object per line" },
+        [CK_METRICS] = { "report", "metrics", "(none)", "Prometheus textfile (node_exporter's textfile collector)" },
+        [CK_TERMINATION_LOG] = { "report", "termination_log", "auto", "auto (/dev/termination-log when it exists) | off | FILE: a short summary of each bundle" },
 };
 
 static const char *const sections[] = { "target", "cgroup", "profiling", "dumps", "report" };
@@ -85,20 +101,26 @@ void cfg_init(struct ow_config *c)
         c->lg_prof_sample = 19;
         c->interval_auto = true;
         c->gdump = CFG_OFF;
+        c->gdump_fast = true;
         c->final = true;
         c->preload_jemalloc = CFG_AUTO;
+        c->python_malloc = true;
         c->agent = true;
         c->keep = 8;
         c->warn_at[0] = 90;
         c->warn_at[1] = 95;
         c->warn_at[2] = 98;
         c->n_warn_at = 3;
+        c->usage_step = CFG_AUTO;
         c->keep_baseline = true;
         c->baseline_after_ms = -1;
         c->max_bytes = 256ULL << 20;
         c->report_on = CFG_REPORT_ON_OOM;
-        c->formats = CFG_FMT_TEXT | CFG_FMT_JSON | CFG_FMT_COLLAPSED | CFG_FMT_SVG;
+        c->formats = CFG_FMT_TEXT | CFG_FMT_JSON | CFG_FMT_COLLAPSED | CFG_FMT_SVG | CFG_FMT_PPROF | CFG_FMT_HTML;
         c->top = 20;
+        c->debuginfod_timeout_ms = 2000;
+        c->bundle_limit = 5;
+        c->bundle_window_ms = 10 * 60 * 1000;
         c->engine = CFG_ENGINE_NATIVE;
 }
 
@@ -110,11 +132,21 @@ void cfg_free(struct ow_config *c)
         free(c->workdir);
         free(c->parent);
         free(c->malloc_conf);
+        free(c->processes);
         free(c->dump_dir);
         free(c->report_dir);
+        free(c->report_user);
         free(c->events);
-        for (unsigned i = 0; i < CK__COUNT; i++)
+        free(c->metrics);
+        free(c->termination_log);
+        free(c->hide_text);
+        free(c->symbol_cache);
+        free(c->debuginfod_urls);
+        cfg_strv_free(c->hide);
+        for (unsigned i = 0; i < CK__COUNT; i++) {
                 free(c->origin[i]);
+                free(c->written[i]);
+        }
         memset(c, 0, sizeof(*c));
 }
 
@@ -124,6 +156,35 @@ int cfg_key_lookup(const char *section, const char *name)
                 if (strcmp(cfg_keys[i].section, section) == 0 && strcmp(cfg_keys[i].name, name) == 0)
                         return (int)i;
         return -ENOENT;
+}
+
+/* profiling.processes: blank-separated fnmatch patterns the agent can carry. */
+static int check_patterns(const char *v, const char **ret_reason)
+{
+        size_t n = 0, w = 0;
+
+        for (const char *p = v; *p; p++) {
+                unsigned char ch = (unsigned char)*p;
+                if (ch < 0x20 && ch != '\t') {
+                        *ret_reason = "a control character";
+                        return -EINVAL;
+                }
+                w = ch == ' ' || ch == '\t' ? 0 : w + 1;
+                if (w > 255) {
+                        *ret_reason = "a pattern longer than 255 bytes";
+                        return -EINVAL;
+                }
+                n += w == 1;
+        }
+        if (strlen(v) > 4000) {
+                *ret_reason = "longer than 4000 bytes";
+                return -EINVAL;
+        }
+        if (!n) {
+                *ret_reason = "no pattern (use all for every process)";
+                return -EINVAL;
+        }
+        return 0;
 }
 
 static bool section_known(const char *s)
@@ -298,11 +359,77 @@ bad:
         return -EINVAL;
 }
 
+#define MAX_HIDE 256
+
+/* A list of patterns like "default, app::alloc*": separated by ',', blanks
+ * around each trimmed; "default" stands for the built-in list, "none" for
+ * no pattern at all. *ret: a new NULL-terminated vector. Returns 0,
+ * -EINVAL with a static *ret_reason, or -ENOMEM. */
+static int parse_hide(const char *v, char ***ret, const char **ret_reason)
+{
+        char **out = calloc(MAX_HIDE + 1, sizeof(*out));
+        size_t n = 0;
+        int r = 0;
+
+        if (!out)
+                return -ENOMEM;
+        for (const char *p = v; r == 0;) {
+                const char *comma = strchr(p, ',');
+                size_t len = comma ? (size_t)(comma - p) : strlen(p);
+                const char *a = p, *b = p + len;
+                while (a < b && isspace((unsigned char)*a))
+                        a++;
+                while (b > a && isspace((unsigned char)b[-1]))
+                        b--;
+                char *tok = strndup(a, (size_t)(b - a));
+                if (!tok) {
+                        r = -ENOMEM;
+                        break;
+                }
+                if (strcmp(tok, "default") == 0) {
+                        for (size_t i = 0; an_default_hide[i] && r == 0; i++) {
+                                if (n >= MAX_HIDE) {
+                                        *ret_reason = "more than 256 patterns";
+                                        r = -EINVAL;
+                                } else if (!(out[n++] = strdup(an_default_hide[i]))) {
+                                        r = -ENOMEM;
+                                }
+                        }
+                        free(tok);
+                } else if (strcmp(tok, "none") == 0) {
+                        free(tok);
+                        if (comma || p != v) {
+                                *ret_reason = "'none' stands alone";
+                                r = -EINVAL;
+                        }
+                } else if (an_hide_check(tok, ret_reason) < 0) {
+                        free(tok);
+                        r = -EINVAL;
+                } else if (n >= MAX_HIDE) {
+                        free(tok);
+                        *ret_reason = "more than 256 patterns";
+                        r = -EINVAL;
+                } else {
+                        out[n++] = tok;
+                }
+                if (!comma)
+                        break;
+                p = comma + 1;
+        }
+        if (r < 0) {
+                cfg_strv_free(out);
+                return r;
+        }
+        *ret = out;
+        return 0;
+}
+
 static int parse_formats(const char *v, unsigned *ret)
 {
         static const struct { const char *name; unsigned bit; } fm[] = {
                 { "text", CFG_FMT_TEXT }, { "json", CFG_FMT_JSON }, { "collapsed", CFG_FMT_COLLAPSED },
-                { "svg", CFG_FMT_SVG }, { "dot", CFG_FMT_DOT }, { "none", 0 },
+                { "svg", CFG_FMT_SVG }, { "dot", CFG_FMT_DOT }, { "pprof", CFG_FMT_PPROF }, { "html", CFG_FMT_HTML },
+                { "none", 0 },
         };
         unsigned bits = CFG_FMT_TEXT | CFG_FMT_JSON;
         char *copy = strdup(v), *save = NULL;
@@ -339,6 +466,7 @@ int cfg_set(struct ow_config *c, enum cfg_key k, const char *v, const char *orig
         static const char *const report_on_names[] = { "oom", "exit", "always" };
         static const char *const engine_names[] = { "native", "jeprof" };
         static const char *const tri_names[] = { "auto", "on", "off" };
+        static const char *const mode_names[] = { "child", "own" };
         const char *reason = NULL;
         uint64_t u;
         unsigned e;
@@ -364,10 +492,12 @@ int cfg_set(struct ow_config *c, enum cfg_key k, const char *v, const char *orig
         case CK_PARENT:
         case CK_DUMP_DIR:
         case CK_EVENTS:
+        case CK_METRICS:
         case CK_REPORT_DIR: {
                 char **dst = k == CK_USER ? &c->user : k == CK_GROUP ? &c->group :
                              k == CK_WORKDIR ? &c->workdir : k == CK_PARENT ? &c->parent :
-                             k == CK_DUMP_DIR ? &c->dump_dir : k == CK_EVENTS ? &c->events : &c->report_dir;
+                             k == CK_DUMP_DIR ? &c->dump_dir : k == CK_EVENTS ? &c->events :
+                             k == CK_METRICS ? &c->metrics : &c->report_dir;
                 if (!*v)
                         return fail(ret_err, -EINVAL, origin, "%s: empty value", cfg_keys[k].name);
                 if ((k == CK_DUMP_DIR) && strchr(v, ','))
@@ -378,6 +508,20 @@ int cfg_set(struct ow_config *c, enum cfg_key k, const char *v, const char *orig
                 r = set_str(dst, v);
                 break;
         }
+        case CK_CGROUP_MODE:
+                if (parse_enum(v, mode_names, 2, &e) < 0)
+                        return fail(ret_err, -EINVAL, origin, "mode '%s': expected child or own", v);
+                c->cgroup_mode = (enum cfg_cgroup_mode)e;
+                break;
+        case CK_TERMINATION_LOG:
+                if (!*v || strchr(v, '\n'))
+                        return fail(ret_err, -EINVAL, origin, "termination_log: expected auto, off or a file name");
+                free(c->termination_log);
+                c->termination_log = NULL;
+                c->termination_log_off = strcmp(v, "off") == 0;
+                if (strcmp(v, "auto") != 0 && !c->termination_log_off)
+                        r = set_str(&c->termination_log, v);
+                break;
         case CK_RESTART:
                 if (parse_enum(v, restart_names, 4, &e) < 0)
                         return fail(ret_err, -EINVAL, origin,
@@ -430,6 +574,32 @@ int cfg_set(struct ow_config *c, enum cfg_key k, const char *v, const char *orig
                 if (r < 0)
                         return fail(ret_err, r, origin, "warn_at '%s': %s", v, reason ? reason : "out of memory");
                 break;
+        case CK_USAGE_STEP:
+                c->usage_step_bytes = 0;
+                c->usage_step_percent = 0;
+                if (strcmp(v, "auto") == 0) {
+                        c->usage_step = CFG_AUTO;
+                        break;
+                }
+                if (strcmp(v, "off") == 0 || strcmp(v, "none") == 0) {
+                        c->usage_step = CFG_OFF;
+                        break;
+                }
+                c->usage_step = CFG_ON;
+                /* a percentage only with its sign: a bare number is a size */
+                if (v[0] && v[strlen(v) - 1] == '%')
+                        r = unit_parse_percent(v, 1, 50, &e);
+                else if ((r = unit_parse_size(v, &u)) >= 0 && u < MIN_USAGE_STEP)
+                        r = -ERANGE;
+                if (r < 0)
+                        return fail(ret_err, r, origin,
+                                    "usage_step '%s': expected auto, off, a size of at least 64K, or a percentage "
+                                    "of the limit from 1%% to 50%%", v);
+                if (v[strlen(v) - 1] == '%')
+                        c->usage_step_percent = e;
+                else
+                        c->usage_step_bytes = u;
+                break;
         case CK_LG_PROF_SAMPLE:
                 r = unit_parse_uint(v, 0, 40, &u);
                 if (r < 0)
@@ -456,18 +626,21 @@ int cfg_set(struct ow_config *c, enum cfg_key k, const char *v, const char *orig
         case CK_GDUMP:
                 if (strcmp(v, "on") == 0 || strcmp(v, "true") == 0) {
                         c->gdump = CFG_ON;
-                } else if (strcmp(v, "off") == 0 || strcmp(v, "false") == 0) {
+                } else if (strcmp(v, "off") == 0 || strcmp(v, "false") == 0 || strcmp(v, "fast") == 0) {
                         c->gdump = CFG_OFF;
                 } else {
                         r = unit_parse_percent(v, 1, 99, &e);
                         if (r < 0)
                                 return fail(ret_err, r, origin,
-                                            "gdump '%s': expected on, off, or a percentage of the limit from 1%% to 99%%", v);
+                                            "gdump '%s': expected fast, on, off, or a percentage of the limit from 1%% "
+                                            "to 99%%", v);
                         c->gdump = CFG_AUTO;
                         c->gdump_percent = e;
                 }
+                c->gdump_fast = strcmp(v, "fast") == 0;
                 break;
         case CK_FINAL:
+        case CK_PYTHON_MALLOC:
         case CK_AGENT:
         case CK_KEEP_BASELINE:
                 r = unit_parse_bool(v, &b);
@@ -475,6 +648,8 @@ int cfg_set(struct ow_config *c, enum cfg_key k, const char *v, const char *orig
                         return fail(ret_err, r, origin, "%s '%s': expected on or off", cfg_keys[k].name, v);
                 if (k == CK_FINAL)
                         c->final = b;
+                else if (k == CK_PYTHON_MALLOC)
+                        c->python_malloc = b;
                 else if (k == CK_AGENT)
                         c->agent = b;
                 else
@@ -489,6 +664,38 @@ int cfg_set(struct ow_config *c, enum cfg_key k, const char *v, const char *orig
                         return r;
                 }
                 r = set_str(&c->malloc_conf, v);
+                break;
+        }
+        case CK_PROCESSES:
+                if (strcmp(v, "all") == 0 || strcmp(v, "*") == 0) {
+                        free(c->processes);
+                        c->processes = NULL;
+                        break;
+                }
+                r = check_patterns(v, &reason);
+                if (r < 0)
+                        return fail(ret_err, r, origin, "processes '%s': %s", v, reason);
+                r = set_str(&c->processes, v);
+                break;
+        case CK_BUNDLE_LIMIT: {
+                const char *slash = strchr(v, '/');
+                char num[16];
+                uint64_t w;
+                if (!slash || (size_t)(slash - v) >= sizeof(num))
+                        return fail(ret_err, -EINVAL, origin,
+                                    "bundle_limit '%s': expected N/DURATION, e.g. 5/10m (N from 0 to 64)", v);
+                memcpy(num, v, (size_t)(slash - v));
+                num[slash - v] = '\0';
+                if (unit_parse_uint(num, 0, 64, &u) < 0)
+                        return fail(ret_err, -EINVAL, origin,
+                                    "bundle_limit '%s': the count must be a whole number from 0 to 64", v);
+                r = unit_parse_duration(slash + 1, &w);
+                if (r < 0 || w == 0)
+                        return fail(ret_err, r < 0 ? r : -ERANGE, origin,
+                                    "bundle_limit '%s': %s duration after '/' (use ms, s, m or h, e.g. 10m)", v,
+                                    r < 0 ? range_or_syntax(r) : "a non-zero");
+                c->bundle_limit = (unsigned)u;
+                c->bundle_window_ms = w;
                 break;
         }
         case CK_PRELOAD_JEMALLOC:
@@ -523,7 +730,7 @@ int cfg_set(struct ow_config *c, enum cfg_key k, const char *v, const char *orig
                 r = parse_formats(v, &e);
                 if (r < 0)
                         return fail(ret_err, r, origin,
-                                    "formats '%s': expected a list of text, json, collapsed, svg, dot", v);
+                                    "formats '%s': expected a list of text, json, collapsed, svg, dot, pprof, html", v);
                 c->formats = e;
                 break;
         case CK_TOP:
@@ -532,6 +739,58 @@ int cfg_set(struct ow_config *c, enum cfg_key k, const char *v, const char *orig
                         return fail(ret_err, r, origin, "top '%s': expected a whole number from 1 to 10000", v);
                 c->top = (unsigned)u;
                 break;
+        case CK_HIDE: {
+                char **pats = NULL;
+                r = parse_hide(v, &pats, &reason);
+                if (r == -EINVAL)
+                        return fail(ret_err, r, origin, "hide '%s': %s", v, reason);
+                if (r < 0)
+                        break;
+                if ((r = set_str(&c->hide_text, v)) < 0) {
+                        cfg_strv_free(pats);
+                        break;
+                }
+                cfg_strv_free(c->hide);
+                c->hide = pats;
+                break;
+        }
+        case CK_SYMBOL_CACHE:
+                if (!v[0] || (strcmp(v, "auto") != 0 && strcmp(v, "off") != 0 && v[0] != '/'))
+                        return fail(ret_err, -EINVAL, origin,
+                                    "symbol_cache '%s': expected auto, off or an absolute directory", v);
+                r = set_str(&c->symbol_cache, v);
+                break;
+        case CK_DEBUGINFOD_URLS:
+                if (syms_check_urls(v, &reason) < 0)
+                        return fail(ret_err, -EINVAL, origin, "debuginfod_urls '%s': %s", v, reason);
+                r = set_str(&c->debuginfod_urls, v);
+                break;
+        case CK_DEBUGINFOD_TIMEOUT:
+                r = unit_parse_duration(v, &u);
+                if (r < 0 || u > 50000)
+                        return fail(ret_err, r < 0 ? r : -ERANGE, origin,
+                                    "debuginfod_timeout '%s': %s duration of at most 50s (use ms or s, e.g. 2s)", v,
+                                    r < 0 ? range_or_syntax(r) : "too long a");
+                c->debuginfod_timeout_ms = u;
+                break;
+        case CK_REPORT_USER: {
+                uid_t uid;
+                gid_t gid, *groups = NULL;
+                size_t n = 0;
+                const char *what = NULL;
+                if (!*v || strchr(v, '\n'))
+                        return fail(ret_err, -EINVAL, origin, "user: expected a user name or uid");
+                r = spawn_resolve_ids(v, NULL, &uid, &gid, &groups, &n, &what);
+                free(groups);
+                if (r < 0)
+                        return fail(ret_err, r, origin, "user '%s': %s", v,
+                                    r == -ENOENT ? "no such user" : strerror(-r));
+                if (uid == 0)
+                        return fail(ret_err, -EPERM, origin,
+                                    "user '%s': the analysis must run as an unprivileged user, not uid 0", v);
+                r = set_str(&c->report_user, v);
+                break;
+        }
         case CK_ENGINE:
                 if (parse_enum(v, engine_names, 2, &e) < 0)
                         return fail(ret_err, -EINVAL, origin, "engine '%s': expected native or jeprof", v);
@@ -544,6 +803,8 @@ int cfg_set(struct ow_config *c, enum cfg_key k, const char *v, const char *orig
                 return fail(ret_err, r, origin, "out of memory");
         free(c->origin[k]);
         c->origin[k] = xstrdup_or_null(origin);
+        free(c->written[k]);
+        c->written[k] = xstrdup_or_null(v);
         return 0;
 }
 
@@ -741,6 +1002,17 @@ static const char *origin_of(const struct ow_config *c, enum cfg_key k)
         return c->origin[k] ? c->origin[k] : "default";
 }
 
+uint64_t cfg_usage_step(const struct ow_config *c)
+{
+        if (!c->agent || !c->memory_limit || c->usage_step == CFG_OFF)
+                return 0;
+        if (c->usage_step == CFG_AUTO)
+                return c->memory_limit / CFG_USAGE_STEP_AUTO_DIV;
+        if (c->usage_step_percent)
+                return c->memory_limit / 100 * c->usage_step_percent;
+        return c->usage_step_bytes;
+}
+
 int cfg_lg_prof_interval(const struct ow_config *c)
 {
         uint64_t want;
@@ -749,7 +1021,9 @@ int cfg_lg_prof_interval(const struct ow_config *c)
         if (!c->interval_auto && c->interval == 0)
                 return -1;
         if (c->interval_auto) {
-                if (!c->memory_limit)
+                /* gross allocation measures churn, not growth: where the
+                 * agent takes dumps as the usage grows, none */
+                if (!c->memory_limit || cfg_usage_step(c))
                         return -1;
                 want = c->memory_limit / 8;
         } else {
@@ -770,9 +1044,26 @@ int cfg_check(const struct ow_config *c, bool need_command, char **ret_err)
         if (need_command && !c->argv)
                 return fail(ret_err, -EINVAL, "configuration",
                             "no command to run: give one after 'run [--]' or set target.command");
-        if (need_command && !c->memory_limit)
+        if (c->cgroup_mode == CFG_CGROUP_OWN) {
+                /* the limit is the one of the cgroup oomwatch runs in: nothing to set */
+                if (c->memory_limit)
+                        return fail(ret_err, -EINVAL, origin_of(c, CK_MEMORY_LIMIT),
+                                    "a memory limit cannot be given with cgroup.mode = own: oomwatch then "
+                                    "supervises in the cgroup it runs in and takes that cgroup's effective limit "
+                                    "(the smallest of its and its ancestors'); drop -m / memory_limit, or use "
+                                    "mode = child");
+                if (c->parent)
+                        return fail(ret_err, -EINVAL, origin_of(c, CK_PARENT),
+                                    "cgroup.parent cannot be used with cgroup.mode = own: no cgroup is created");
+                if (c->swap)
+                        return fail(ret_err, -EINVAL, origin_of(c, CK_SWAP),
+                                    "cgroup.swap cannot be used with cgroup.mode = own: oomwatch writes no cgroup "
+                                    "file; the swap allowed is the container's");
+        } else if (need_command && !c->memory_limit) {
                 return fail(ret_err, -EINVAL, "configuration",
-                            "no memory limit: give -m SIZE or set cgroup.memory_limit");
+                            "no memory limit: give -m SIZE or set cgroup.memory_limit (or run in a limited "
+                            "cgroup with --cgroup-mode own)");
+        }
         if (c->gdump == CFG_AUTO && !c->agent)
                 return fail(ret_err, -EINVAL, origin_of(c, CK_GDUMP),
                             "gdump = %u%% switches peak dumps on through the agent, but profiling.agent is off",
@@ -780,6 +1071,9 @@ int cfg_check(const struct ow_config *c, bool need_command, char **ret_err)
         if (c->n_warn_at && !c->agent && c->origin[CK_WARN_AT])
                 return fail(ret_err, -EINVAL, origin_of(c, CK_WARN_AT),
                             "warn_at takes dumps through the agent, but profiling.agent is off");
+        if (c->usage_step == CFG_ON && !c->agent)
+                return fail(ret_err, -EINVAL, origin_of(c, CK_USAGE_STEP),
+                            "usage_step takes dumps through the agent, but profiling.agent is off");
         if (c->baseline_after_ms >= 0 && !c->agent)
                 return fail(ret_err, -EINVAL, origin_of(c, CK_BASELINE_AFTER),
                             "baseline_after takes the baseline through the agent, but profiling.agent is off");
@@ -788,14 +1082,65 @@ int cfg_check(const struct ow_config *c, bool need_command, char **ret_err)
         return 0;
 }
 
+/* a size as a configuration file says it: the largest suffix that is exact */
 static void print_size_or(FILE *out, uint64_t v, const char *zero)
 {
+        static const char suffix[] = "KMGT";
+        int i = -1;
+
+        if (!v) {
+                fputs(zero, out);
+                return;
+        }
+        while (i < 3 && v % 1024 == 0) {
+                v /= 1024;
+                i++;
+        }
+        fprintf(out, "%llu%s", (unsigned long long)v, i >= 0 ? (char[]){ suffix[i], '\0' } : "");
+}
+
+/* a duration as a configuration file says it: m, s or ms, whichever is exact */
+static void print_duration(FILE *out, uint64_t ms)
+{
+        if (ms && ms % 60000 == 0)
+                fprintf(out, "%llum", (unsigned long long)ms / 60000);
+        else if (ms % 1000 == 0)
+                fprintf(out, "%llus", (unsigned long long)ms / 1000);
+        else
+                fprintf(out, "%llums", (unsigned long long)ms);
+}
+
+/* "   # where the value comes from[; what it means]" and the newline */
+static void print_note(const struct ow_config *c, enum cfg_key k, FILE *out)
+{
+        int lg;
         char b[32];
 
-        if (!v)
-                fputs(zero, out);
-        else
-                fputs(unit_format_size(v, b, sizeof(b)), out);
+        fprintf(out, "   # %s", c->origin[k] ? c->origin[k] : "default");
+        switch (k) {
+        case CK_INTERVAL:
+                lg = cfg_lg_prof_interval(c);
+                if (lg >= 0)
+                        fprintf(out, "; a dump every %s allocated (lg_prof_interval %d)",
+                                unit_format_size(1ULL << lg, b, sizeof(b)), lg);
+                else if (c->interval_auto && cfg_usage_step(c))
+                        fputs("; no interval dumps: the agent takes dumps as the usage grows (usage_step)", out);
+                else if (c->interval_auto)
+                        fputs("; no memory limit to follow: no interval dumps", out);
+                break;
+        case CK_USAGE_STEP:
+                if (cfg_usage_step(c))
+                        fprintf(out, "; a dump each time the usage rises %s", unit_format_size(cfg_usage_step(c), b, sizeof(b)));
+                else if (c->usage_step != CFG_OFF && !c->agent)
+                        fputs("; no step dumps: the agent is off", out);
+                break;
+        case CK_FORMATS:
+                fputs("; report.txt and incident.json are always written", out);
+                break;
+        default:
+                break;
+        }
+        fputc('\n', out);
 }
 
 void cfg_print(const struct ow_config *c, FILE *out)
@@ -811,6 +1156,14 @@ void cfg_print(const struct ow_config *c, FILE *out)
                         last_section = cfg_keys[k].section;
                 }
                 fprintf(out, "%-16s = ", cfg_keys[k].name);
+                if (c->written[k] && k != CK_COMMAND) {
+                        /* what the file or the command line said, as it said it
+                         * (on one line) */
+                        for (const unsigned char *p = (const unsigned char *)c->written[k]; *p; p++)
+                                fputc(*p < 0x20 || *p == 0x7f ? '?' : *p, out);
+                        print_note(c, (enum cfg_key)k, out);
+                        continue;
+                }
                 switch ((enum cfg_key)k) {
                 case CK_COMMAND:
                         if (!c->argv)
@@ -822,44 +1175,51 @@ void cfg_print(const struct ow_config *c, FILE *out)
                 case CK_GROUP: fputs(c->group ? c->group : "(none)", out); break;
                 case CK_WORKDIR: fputs(c->workdir ? c->workdir : "(none)", out); break;
                 case CK_RESTART: fputs(restart_names[c->restart], out); break;
-                case CK_RESTART_DELAY:
-                        if (c->restart_delay_ms % 1000 == 0)
-                                fprintf(out, "%llus", (unsigned long long)c->restart_delay_ms / 1000);
-                        else
-                                fprintf(out, "%llums", (unsigned long long)c->restart_delay_ms);
-                        break;
+                case CK_RESTART_DELAY: print_duration(out, c->restart_delay_ms); break;
                 case CK_MAX_RESTARTS: fprintf(out, "%u", c->max_restarts); break;
-                case CK_STOP_TIMEOUT: fprintf(out, "%llums", (unsigned long long)c->stop_timeout_ms); break;
-                case CK_MEMORY_LIMIT: print_size_or(out, c->memory_limit, "(none)"); break;
+                case CK_STOP_TIMEOUT: print_duration(out, c->stop_timeout_ms); break;
+                case CK_CGROUP_MODE: fputs(c->cgroup_mode == CFG_CGROUP_OWN ? "own" : "child", out); break;
+                case CK_MEMORY_LIMIT:
+                        print_size_or(out, c->memory_limit,
+                                      c->cgroup_mode == CFG_CGROUP_OWN ? "(own cgroup's effective limit)" : "(none)");
+                        break;
                 case CK_SWAP: print_size_or(out, c->swap, "0"); break;
                 case CK_PARENT: fputs(c->parent ? c->parent : "(own)", out); break;
                 case CK_WARN_AT:
                         if (!c->n_warn_at)
                                 fputs("(none)", out);
                         for (unsigned i = 0; i < c->n_warn_at; i++)
-                                fprintf(out, "%s%u%%", i ? "," : "", c->warn_at[i]);
+                                fprintf(out, "%s%u", i ? "," : "", c->warn_at[i]);
+                        break;
+                case CK_USAGE_STEP:
+                        if (c->usage_step == CFG_ON && c->usage_step_percent)
+                                fprintf(out, "%u%%", c->usage_step_percent);
+                        else if (c->usage_step == CFG_ON)
+                                print_size_or(out, c->usage_step_bytes, "off");
+                        else
+                                fputs(c->usage_step == CFG_AUTO ? "auto" : "off", out);
                         break;
                 case CK_LG_PROF_SAMPLE: fprintf(out, "%u", c->lg_prof_sample); break;
                 case CK_INTERVAL: {
                         int lg = cfg_lg_prof_interval(c);
-                        char b[32];
-                        if (lg < 0)
-                                fputs(c->interval_auto ? "auto (no memory limit)" : "off", out);
+                        if (c->interval_auto || lg < 0)
+                                fputs(c->interval_auto ? "auto" : "off", out);
                         else
-                                fprintf(out, "%s%s (lg_prof_interval %d)", c->interval_auto ? "auto = " : "",
-                                        unit_format_size(1ULL << lg, b, sizeof(b)), lg);
+                                print_size_or(out, 1ULL << lg, "off");
                         break;
                 }
                 case CK_GDUMP:
                         if (c->gdump == CFG_AUTO)
                                 fprintf(out, "%u%%", c->gdump_percent);
                         else
-                                fputs(c->gdump == CFG_ON ? "on" : "off", out);
+                                fputs(c->gdump == CFG_ON ? "on" : c->gdump_fast ? "fast" : "off", out);
                         break;
                 case CK_FINAL: fputs(c->final ? "on" : "off", out); break;
                 case CK_MALLOC_CONF: fputs(c->malloc_conf ? c->malloc_conf : "(none)", out); break;
                 case CK_PRELOAD_JEMALLOC: fputs(tri_names[c->preload_jemalloc], out); break;
+                case CK_PYTHON_MALLOC: fputs(c->python_malloc ? "on" : "off", out); break;
                 case CK_AGENT: fputs(c->agent ? "on" : "off", out); break;
+                case CK_PROCESSES: fputs(c->processes ? c->processes : "all", out); break;
                 case CK_DUMP_DIR: fputs(c->dump_dir ? c->dump_dir : cfg_keys[k].default_text, out); break;
                 case CK_KEEP: fprintf(out, "%u", c->keep); break;
                 case CK_KEEP_BASELINE: fputs(c->keep_baseline ? "on" : "off", out); break;
@@ -867,26 +1227,50 @@ void cfg_print(const struct ow_config *c, FILE *out)
                         if (c->baseline_after_ms < 0)
                                 fputs("(unset: the first dump is the baseline)", out);
                         else
-                                fprintf(out, "%lldms", (long long)c->baseline_after_ms);
+                                print_duration(out, (uint64_t)c->baseline_after_ms);
                         break;
                 case CK_MAX_BYTES: print_size_or(out, c->max_bytes, "0"); break;
                 case CK_REPORT_DIR: fputs(c->report_dir ? c->report_dir : cfg_keys[k].default_text, out); break;
                 case CK_REPORT_ON: fputs(report_on_names[c->report_on], out); break;
                 case CK_FORMATS: {
-                        static const char *const names[] = { "text", "json", "collapsed", "svg", "dot" };
+                        /* report.txt and incident.json are always written: the
+                         * list is what the key chooses, as a file would say it */
+                        static const char *const names[] = { "text", "json", "collapsed", "svg", "dot", "pprof", "html" };
                         bool first = true;
-                        for (unsigned i = 0; i < 5; i++)
+                        for (unsigned i = 2; i < 7; i++)
                                 if (c->formats & (1u << i)) {
                                         fprintf(out, "%s%s", first ? "" : ",", names[i]);
                                         first = false;
                                 }
+                        if (first)
+                                fputs("none", out);
                         break;
                 }
                 case CK_TOP: fprintf(out, "%u", c->top); break;
+                case CK_HIDE: fputs(c->hide_text ? c->hide_text : "default", out); break;
+                case CK_SYMBOL_CACHE: fputs(c->symbol_cache ? c->symbol_cache : "auto", out); break;
+                case CK_DEBUGINFOD_URLS: fputs(c->debuginfod_urls ? c->debuginfod_urls : "env", out); break;
+                case CK_DEBUGINFOD_TIMEOUT: print_duration(out, c->debuginfod_timeout_ms); break;
                 case CK_ENGINE: fputs(c->engine == CFG_ENGINE_JEPROF ? "jeprof" : "native", out); break;
+                case CK_REPORT_USER: fputs(c->report_user ? c->report_user : cfg_keys[k].default_text, out); break;
+                case CK_BUNDLE_LIMIT: {
+                        uint64_t w = c->bundle_window_ms;
+                        fprintf(out, "%u/", c->bundle_limit);
+                        if (w % 60000 == 0)
+                                fprintf(out, "%llum", (unsigned long long)w / 60000);
+                        else if (w % 1000 == 0)
+                                fprintf(out, "%llus", (unsigned long long)w / 1000);
+                        else
+                                fprintf(out, "%llums", (unsigned long long)w);
+                        break;
+                }
                 case CK_EVENTS: fputs(c->events ? c->events : "(none)", out); break;
+                case CK_METRICS: fputs(c->metrics ? c->metrics : "(none)", out); break;
+                case CK_TERMINATION_LOG:
+                        fputs(c->termination_log_off ? "off" : c->termination_log ? c->termination_log : "auto", out);
+                        break;
                 case CK__COUNT: break;
                 }
-                fprintf(out, "   # %s\n", c->origin[k] ? c->origin[k] : "default");
+                print_note(c, (enum cfg_key)k, out);
         }
 }

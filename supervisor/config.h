@@ -20,6 +20,9 @@ enum cfg_restart { CFG_RESTART_NEVER, CFG_RESTART_ON_FAILURE, CFG_RESTART_ON_OOM
 enum cfg_report_on { CFG_REPORT_ON_OOM, CFG_REPORT_ON_EXIT, CFG_REPORT_ON_ALWAYS };
 enum cfg_engine { CFG_ENGINE_NATIVE, CFG_ENGINE_JEPROF };
 enum cfg_tristate { CFG_AUTO, CFG_ON, CFG_OFF };
+/* cgroup.mode: child = a cgroup of its own for the target; own = the
+ * target stays in oomwatch's own cgroup (a container's), nothing is created */
+enum cfg_cgroup_mode { CFG_CGROUP_CHILD, CFG_CGROUP_OWN };
 
 /* report.formats bits */
 enum {
@@ -28,14 +31,19 @@ enum {
         CFG_FMT_COLLAPSED = 1 << 2,
         CFG_FMT_SVG = 1 << 3,
         CFG_FMT_DOT = 1 << 4,
+        CFG_FMT_PPROF = 1 << 5,
+        CFG_FMT_HTML = 1 << 6,
 };
 
 enum cfg_key {
         CK_COMMAND, CK_USER, CK_GROUP, CK_WORKDIR, CK_RESTART, CK_RESTART_DELAY, CK_MAX_RESTARTS, CK_STOP_TIMEOUT,
-        CK_MEMORY_LIMIT, CK_SWAP, CK_PARENT, CK_WARN_AT,
-        CK_LG_PROF_SAMPLE, CK_INTERVAL, CK_GDUMP, CK_FINAL, CK_MALLOC_CONF, CK_PRELOAD_JEMALLOC, CK_AGENT,
+        CK_CGROUP_MODE, CK_MEMORY_LIMIT, CK_SWAP, CK_PARENT, CK_WARN_AT, CK_USAGE_STEP,
+        CK_LG_PROF_SAMPLE, CK_INTERVAL, CK_GDUMP, CK_FINAL, CK_MALLOC_CONF, CK_PRELOAD_JEMALLOC, CK_PYTHON_MALLOC,
+        CK_AGENT, CK_PROCESSES,
         CK_DUMP_DIR, CK_KEEP, CK_KEEP_BASELINE, CK_BASELINE_AFTER, CK_MAX_BYTES,
-        CK_REPORT_DIR, CK_REPORT_ON, CK_FORMATS, CK_TOP, CK_ENGINE, CK_EVENTS,
+        CK_REPORT_DIR, CK_REPORT_ON, CK_FORMATS, CK_TOP, CK_HIDE, CK_SYMBOL_CACHE, CK_DEBUGINFOD_URLS,
+        CK_DEBUGINFOD_TIMEOUT, CK_ENGINE, CK_REPORT_USER, CK_BUNDLE_LIMIT, CK_EVENTS, CK_METRICS,
+        CK_TERMINATION_LOG,
         CK__COUNT
 };
 
@@ -59,22 +67,34 @@ struct ow_config {
         uint64_t stop_timeout_ms; /* after a forwarded stop signal, then SIGKILL; 0: wait for ever */
 
         /* [cgroup] */
-        uint64_t memory_limit;    /* bytes; 0 = not set */
+        enum cfg_cgroup_mode cgroup_mode;
+        uint64_t memory_limit;    /* bytes; 0 = not set. In own mode (and when an ancestor's
+                                   * limit is lower) `oomwatch run` replaces it with the
+                                   * effective limit it found before anything uses it. */
         uint64_t swap;            /* bytes of swap allowed on top of the limit */
         char *parent;             /* NULL: the supervisor's own memory cgroup */
         unsigned warn_at[CFG_MAX_WARN_AT];
         unsigned n_warn_at;       /* sorted ascending, no duplicates */
+        enum cfg_tristate usage_step; /* CFG_AUTO: 1/16 of the limit; CFG_ON: usage_step_bytes or
+                                   * usage_step_percent; CFG_OFF: no step dumps */
+        uint64_t usage_step_bytes;    /* CFG_ON given as a SIZE; else 0 */
+        unsigned usage_step_percent;  /* CFG_ON given as PERCENT%; else 0 */
 
         /* [profiling] */
         unsigned lg_prof_sample;
-        bool interval_auto;
+        bool interval_auto;       /* auto: off while usage steps take the dumps (cfg_usage_step),
+                                   * else about limit/8 */
         uint64_t interval;        /* bytes, when !interval_auto; 0 = interval dumps off */
         enum cfg_tristate gdump;  /* CFG_AUTO means "above gdump_percent" */
         unsigned gdump_percent;
+        bool gdump_fast;          /* gdump = fast (with CFG_OFF): switched on through the agent
+                                   * when the usage rises in a burst (cap_fast_growth) */
         bool final;
         char *malloc_conf;        /* extra pairs, validated; NULL if none */
         enum cfg_tristate preload_jemalloc;
-        bool agent;
+        bool python_malloc;       /* a CPython target with preloaded jemalloc gets PYTHONMALLOC=malloc */
+        bool agent;               /* `oomwatch run` turns it off when the agent library is missing */
+        char *processes;          /* profiling.processes: blank-separated patterns; NULL = all */
 
         /* [dumps] */
         char *dump_dir;
@@ -88,11 +108,24 @@ struct ow_config {
         enum cfg_report_on report_on;
         unsigned formats;         /* CFG_FMT_* bits */
         unsigned top;
+        char *hide_text;          /* report.hide as given; NULL: default */
+        char **hide;              /* its patterns, "default" expanded (NULL-terminated); NULL: the default */
+        char *symbol_cache;       /* report.symbol_cache as given: "auto", "off" or a directory; NULL: auto */
+        char *debuginfod_urls;    /* report.debuginfod_urls: "env", "off" or URLs; NULL: env */
+        uint64_t debuginfod_timeout_ms; /* all debuginfod queries of one analysis; 0: no limit of ours */
         enum cfg_engine engine;
+        char *report_user;        /* report.user: who runs the analysis; NULL: the target's user */
+        unsigned bundle_limit;    /* bundles of OOM kills in the tree per bundle_window_ms */
+        uint64_t bundle_window_ms;
         char *events;             /* event log: a file, "-" for stderr, NULL for none */
+        char *metrics;            /* Prometheus textfile, NULL for none */
+        char *termination_log;    /* summary after a bundle: a file; NULL: auto
+                                   * (/dev/termination-log when it exists) */
+        bool termination_log_off;
 
         /* where each key was last set: "FILE:LINE" / "option --x"; NULL = default */
         char *origin[CK__COUNT];
+        char *written[CK__COUNT]; /* each key's value as the file or command line gave it, or NULL */
 };
 
 /* Fill *c with the defaults. Cannot fail. */
@@ -125,8 +158,16 @@ int cfg_key_lookup(const char *section, const char *name);
 int cfg_check(const struct ow_config *c, bool need_command, char **ret_err);
 
 /* Derived profiling numbers. lg_prof_interval: -1 when interval dumps
- * are off. */
+ * are off (interval = off; interval = auto while usage steps take the
+ * dumps, or without a memory limit). */
 int cfg_lg_prof_interval(const struct ow_config *c);
+
+/* The rise of the cgroup's usage between two step dumps, in bytes; 0 when
+ * there are none (usage_step = off, the agent off, no memory limit). */
+uint64_t cfg_usage_step(const struct ow_config *c);
+
+/* usage_step = auto: this fraction of the limit */
+#define CFG_USAGE_STEP_AUTO_DIV 16
 
 /* Print the effective settings, one "section.key = value   # origin" line
  * each, in file order. */

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "analysisproc.h"
 #include "commands.h"
 
 static const char usage_text[] =
@@ -21,10 +22,10 @@ static const char usage_text[] =
         "  diff [OPTIONS] [--base OLD.heap] NEW.heap\n"
         "                                      what grew between two heap dumps\n"
         "  trend [OPTIONS] DUMP...              rank stacks by steady growth across dumps\n"
-        "  dump [--baseline] [SUPERVISOR-PID]  ask a running supervisor for a dump now\n"
+        "  dump [--baseline] [PID|DIR|SOCKET]   ask a running supervisor for a dump now\n"
         "  config FILE                          validate FILE; print the effective settings\n"
         "                                      and the MALLOC_CONF the target would get\n"
-        "  status [DIR|SUPERVISOR-PID]          what a supervisor is doing: target, memory,\n"
+        "  status [DIR|PID|SOCKET]              what a supervisor is doing: target, memory,\n"
         "                                      dumps, thresholds, last event\n"
         "\n"
         "  oomwatch COMMAND --help     options of COMMAND\n"
@@ -39,7 +40,7 @@ static const struct {
         const char *name;
         int (*fn)(int, char **);
 } commands[] = {
-        { "run", cmd_run },       { "diff", cmd_diff },     { "trend", cmd_trend },
+        { "run", cmd_run },       { "diff", ap_exec_command }, { "trend", ap_exec_command },
         { "dump", cmd_dump },     { "config", cmd_config }, { "status", cmd_status },
 };
 

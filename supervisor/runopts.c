@@ -12,6 +12,7 @@
 
 enum {
         OPT_RESTART = 256,
+        OPT_CGROUP_MODE,
 };
 
 static const struct option longopts[] = {
@@ -22,6 +23,7 @@ static const struct option longopts[] = {
         { "keep", required_argument, NULL, 'k' },
         { "interval", required_argument, NULL, 'i' },
         { "restart", required_argument, NULL, OPT_RESTART },
+        { "cgroup-mode", required_argument, NULL, OPT_CGROUP_MODE },
         { "quiet", no_argument, NULL, 'q' },
         { "verbose", no_argument, NULL, 'v' },
         { "help", no_argument, NULL, 'h' },
@@ -40,17 +42,23 @@ void run_usage(FILE *out)
               "\n"
               "Options (default in brackets):\n"
               "  -c, --config FILE         read settings from FILE (INI; see oomwatch.conf)\n"
-              "  -m, --memory-limit SIZE   cgroup memory limit, e.g. 256M   [cgroup.memory_limit; required]\n"
+              "  -m, --memory-limit SIZE   cgroup memory limit, e.g. 256M   [cgroup.memory_limit;\n"
+              "                            required in child mode, refused in own mode]\n"
+              "      --cgroup-mode child|own\n"
+              "                            child: a cgroup of its own for COMMAND; own: COMMAND\n"
+              "                            stays in oomwatch's cgroup (a container's), whose\n"
+              "                            effective limit is the limit   [cgroup.mode = child]\n"
               "  -d, --dump-dir DIR        where the target writes heap dumps [dumps.dir = oomwatch-dumps]\n"
               "  -r, --report-dir DIR      where incident bundles go  [report.dir = oomwatch-reports]\n"
               "  -k, --keep N              newest dumps kept per process, plus the baseline [dumps.keep = 8]\n"
               "  -i, --interval SIZE|auto|off\n"
-              "                            gross allocation between interval dumps; auto is\n"
+              "                            gross allocation between interval dumps; auto: none\n"
+              "                            while usage steps take the dumps (the agent), else\n"
               "                            about limit/8, a power of two   [profiling.interval = auto]\n"
               "      --restart never|on-failure|on-oom|always\n"
               "                            restart policy, with back-off   [target.restart = never]\n"
               "  -q, --quiet               only errors on stderr\n"
-              "  -v, --verbose             also the set-up decisions and threshold dumps on stderr;\n"
+              "  -v, --verbose             also the set-up decisions, threshold and step dumps on stderr;\n"
               "                            -vv adds each dump and rotation\n"
               "  -h, --help                this text\n"
               "\n"
@@ -112,6 +120,7 @@ int run_parse_args(int argc, char **argv, struct run_opts *o, char **ret_err)
                 case 'k': k = CK_KEEP; name = "--keep"; break;
                 case 'i': k = CK_INTERVAL; name = "--interval"; break;
                 case OPT_RESTART: k = CK_RESTART; name = "--restart"; break;
+                case OPT_CGROUP_MODE: k = CK_CGROUP_MODE; name = "--cgroup-mode"; break;
                 case ':':
                         return err_printf(ret_err, "option '%s' needs a value", argv[optind - 1]);
                 default:
@@ -198,6 +207,10 @@ void run_print_warnings(const struct ow_config *c, const struct mc_result *mc, F
         if (mc->lg_prof_interval < 0 && c->gdump == CFG_OFF && !c->n_warn_at && c->agent == false)
                 fprintf(out, "oomwatch: warning: interval dumps, peak dumps, warn_at and the agent are all off: "
                              "only a final dump at a clean exit will be written, and an OOM kill leaves none\n");
+        else if (mc->lg_prof_interval < 0 && c->gdump == CFG_OFF && !c->n_warn_at && !cfg_usage_step(c) &&
+                 c->baseline_after_ms < 0)
+                fprintf(out, "oomwatch: warning: interval dumps, usage steps, peak dumps and warn_at are all off: "
+                             "dumps are written only on demand (oomwatch dump, SIGUSR1) and at a clean exit\n");
         if (c->memory_limit && mc->lg_prof_interval >= 0 && (1ULL << mc->lg_prof_interval) > c->memory_limit)
                 fprintf(out, "oomwatch: warning: the dump interval (2^%d bytes) is larger than the memory limit; "
                              "interval dumps may never be written before an OOM kill\n",

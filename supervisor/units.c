@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <strings.h>
 
 #define MAX_DURATION_MS ((uint64_t)INT32_MAX)
@@ -172,5 +173,21 @@ char *unit_format_size(uint64_t bytes, char *buf, unsigned len)
                 snprintf(buf, len, "%llu %s", (unsigned long long)v, sfx[i]);
         else
                 snprintf(buf, len, "%.1f %s", v, sfx[i]);
+        return buf;
+}
+
+char *unit_format_utc(const struct timespec *t, char *buf, unsigned len)
+{
+        struct timespec now;
+        struct tm tm;
+
+        if (!t) {
+                clock_gettime(CLOCK_REALTIME, &now);
+                t = &now;
+        }
+        gmtime_r(&t->tv_sec, &tm);
+        snprintf(buf, len, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", (tm.tm_year + 1900) % 10000, (tm.tm_mon + 1) % 100,
+                 tm.tm_mday % 100, tm.tm_hour % 100, tm.tm_min % 100, tm.tm_sec % 100,
+                 (int)(t->tv_nsec / 1000000) % 1000);
         return buf;
 }

@@ -30,3 +30,9 @@ int unit_parse_uint(const char *s, uint64_t lo, uint64_t hi, uint64_t *ret);
 /* Format a byte count for humans into buf ("256 MiB", "1.5 GiB", "812 B").
  * Returns buf. */
 char *unit_format_size(uint64_t bytes, char *buf, unsigned len);
+
+/* A CLOCK_REALTIME time as RFC 3339 UTC with milliseconds,
+ * "YYYY-mm-ddTHH:MM:SS.mmmZ", into buf (at least 25 bytes); NULL t: now.
+ * Returns buf. */
+struct timespec;
+char *unit_format_utc(const struct timespec *t, char *buf, unsigned len);

@@ -45,7 +45,7 @@ static void check_loaded(const struct ow_config *c)
             (c->parent && strstr(c->parent, "..")))
                 abort();
         if ((unsigned)c->report_on > CFG_REPORT_ON_ALWAYS || c->top < 1 || c->top > 10000 ||
-            (c->formats & ~(CFG_FMT_TEXT | CFG_FMT_JSON | CFG_FMT_COLLAPSED | CFG_FMT_SVG | CFG_FMT_DOT)) ||
+            (c->formats & ~(CFG_FMT_TEXT | CFG_FMT_JSON | CFG_FMT_COLLAPSED | CFG_FMT_SVG | CFG_FMT_DOT | CFG_FMT_PPROF | CFG_FMT_HTML)) ||
             (c->formats & (CFG_FMT_TEXT | CFG_FMT_JSON)) != (CFG_FMT_TEXT | CFG_FMT_JSON))
                 abort();
 }

@@ -9,6 +9,8 @@
 #   assert_le A B [WHAT]   fail unless integer A <= B
 #   at_exit CMD...         run CMD on exit (last registered runs first)
 #   wait_for CMD...        poll CMD until it succeeds; 1 after $WAIT_TIMEOUT s (10)
+#                          times $WAIT_SCALE (1; a slower machine, such as the
+#                          emulated one of make test-v2, sets more)
 #   proc_gone PID          true when PID has exited (no process or a zombie)
 #   rss_kib PID            VmRSS of PID in KiB
 #   free_port              a TCP port nothing listens on (20000..32767)
@@ -30,6 +32,17 @@
 #   cg_oom_kills [CG]      the oom_kill counter of CG (default $CG)
 #   cg_rm [CG]             kill what is left in CG (and its children), remove them
 #   cg_v2                  true when memory cgroups are cgroup v2 (unified hierarchy)
+#   libc_debug_build       the analyzer tests' program leak_c (PIE, -ljemalloc) built in
+#                          $T and $T as the working directory; sets LIBC_BID and
+#                          LIBC_DEBUG (glibc's compressed separate debug file); skips
+#                          without jemalloc's development files or libc6-dbg
+#   ow_user_build          copies of oomwatch, oomwatch-analysis, the agent and leaky-server
+#                          in a directory user nobody can reach (U), whatever the modes of
+#                          the checkout's parents; sets OW_BIN, LEAKY_BIN, U (mode 0755)
+#
+# Other oomwatch instances (other suites) may run on the same machine: a test
+# counts only the cgroups, sockets and processes it made (run.sh gives each
+# test a memory cgroup of its own on v1).
 #
 # Variables: T (per-test temp dir, removed on exit), BUILD (= $OOMWATCH_BUILD, default
 # <repo>/build), REPO, LEAKY_BIN.
@@ -41,6 +54,7 @@ REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 BUILD=${OOMWATCH_BUILD:-$REPO/build}
 LEAKY_BIN=$BUILD/leaky-server
 WAIT_TIMEOUT=${WAIT_TIMEOUT:-10}
+WAIT_SCALE=${WAIT_SCALE:-1}
 T=$(mktemp -d "${TMPDIR:-/tmp}/oomwatch-test.XXXXXX") || exit 1
 
 _exit_cmds=()
@@ -70,7 +84,7 @@ assert_le() {
 }
 
 wait_for() {
-        local deadline=$((SECONDS + WAIT_TIMEOUT))
+        local deadline=$((SECONDS + WAIT_TIMEOUT * WAIT_SCALE))
         until "$@"; do
                 [ "$SECONDS" -lt "$deadline" ] || return 1
                 sleep 0.05
@@ -248,6 +262,9 @@ cg_rm() {
 #   ow_start [OPTION...] -- CMD...   start `oomwatch run OPTION... -- CMD...` in the
 #                          background with dumps in $T/dumps and reports in $T/reports
 #                          (unless the options say otherwise); sets OW_PID, OW_LOG.
+#                          OW_PREFIX=(CMD...) runs oomwatch through CMD (which must exec
+#                          it: OW_PID stays oomwatch's); OW_GATE=FIFO makes it wait for
+#                          a line on FIFO before it starts.
 #                          On cgroup v2 oomwatch starts in a fresh cgroup of its own
 #                          ($OW_CG, under _cg_base), as a service manager with
 #                          delegation would start it: v2 lets a cgroup with
@@ -260,6 +277,8 @@ cg_rm() {
 #                          cgroup (v2: under the test's $OW_CG cgroups)
 #   assert_no_ow_cgroups   fail if any is left (v2: or a supervisor's leaf oomwatch.*.sup)
 #   json FILE FILTER       jq -r FILTER FILE
+#   page_data PAGE         the JSON an incident.html draws from (its #data script)
+#   pct N TOTAL            N as a percentage of TOTAL ("12.3%")
 OW_BIN=$BUILD/oomwatch
 _ow_cgs=()
 
@@ -279,14 +298,22 @@ ow_start() {
         # emptied here, not by the background job's redirection: a second run
         # in one test must not find the first run's "listening on"
         : >"$OW_LOG"
+        local pre=(${OW_PREFIX+"${OW_PREFIX[@]}"})
         if cg_v2; then
                 ow_make_cgroup
-                (cg_exec "$OW_CG" "$OW_BIN" run -d "$T/dumps" -r "$T/reports" "$@") >"$T/oomwatch.out" 2>"$OW_LOG" &
+                (_ow_gate; cg_exec "$OW_CG" ${pre+"${pre[@]}"} "$OW_BIN" run -d "$T/dumps" -r "$T/reports" "$@") \
+                        >"$T/oomwatch.out" 2>"$OW_LOG" &
         else
-                "$OW_BIN" run -d "$T/dumps" -r "$T/reports" "$@" >"$T/oomwatch.out" 2>"$OW_LOG" &
+                (_ow_gate; exec ${pre+"${pre[@]}"} "$OW_BIN" run -d "$T/dumps" -r "$T/reports" "$@") \
+                        >"$T/oomwatch.out" 2>"$OW_LOG" &
         fi
         OW_PID=$!
         at_exit _ow_stop
+}
+# OW_GATE=FIFO: the process that becomes oomwatch waits for a line on FIFO
+# first, so a test knows oomwatch's pid before it starts
+_ow_gate() {
+        [ -z "${OW_GATE:-}" ] || read -r _ < "$OW_GATE"
 }
 _ow_stop() {
         [ -n "${OW_PID:-}" ] || return 0
@@ -342,6 +369,18 @@ ow_bundle() {
         echo "$d"
 }
 
+# ow_run_oom NAME LIMIT CMD...: `oomwatch run -v -m LIMIT` over CMD, which must
+# be OOM-killed, with its stderr in $T/NAME.err; sets B (the bundle)
+ow_run_oom() {
+        local name=$1 limit=$2
+        shift 2
+        rm -rf "$T/reports" "$T/dumps"
+        "$OW_BIN" run -v -m "$limit" -d "$T/dumps" -r "$T/reports" -- "$@" 2>"$T/$name.err"
+        assert_eq "$?" 137 "$name: exit status"
+        B=$(ow_bundle)
+        assert_eq "$(json "$B/incident.json" .verdict)" oom-kill "$name: verdict"
+}
+
 _ow_parents() {
         if cg_v2; then
                 [ ${#_ow_cgs[@]} = 0 ] || printf '%s\n' "${_ow_cgs[@]}"
@@ -357,22 +396,34 @@ ow_cgroups() {
         done
 }
 
-# A cgroup is left behind when the oomwatch it is named after
-# (oomwatch.<pid>, oomwatch.<pid>.sup) is gone; one of a supervisor that
-# still runs (another suite's, on a shared machine) is in use.
+# A cgroup is left behind when no live supervisor holds it: a live one holds
+# an flock on its oomwatch.<svid> cgroup, and is itself in its v2 leaf
+# oomwatch.<svid>.sup. This test's supervisors only (see above).
+ow_cgroup_live() { # CG
+        if [[ $1 == *.sup ]]; then
+                [ -n "$(cat "$1/cgroup.procs" 2>/dev/null)" ]
+        else
+                flock -n -E 99 "$1" true 2>/dev/null
+                [ $? = 99 ]
+        fi
+}
 assert_no_ow_cgroups() {
-        local left="" cg n
-        for cg in $(ow_cgroups; _ow_parents | while read -r parent; do
-                find "$parent" -mindepth 1 -maxdepth 1 -type d -name 'oomwatch.*.sup' 2>/dev/null; done); do
-                n=${cg##*/oomwatch.}
-                n=${n%%[!0-9]*}
-                [ -n "$n" ] && [ "$(cat "/proc/$n/comm" 2>/dev/null)" = oomwatch ] && continue
+        local left="" cg parent
+        for cg in $(_ow_parents | while read -r parent; do
+                find "$parent" -mindepth 1 -maxdepth 1 -type d -name 'oomwatch.*' 2>/dev/null; done); do
+                ow_cgroup_live "$cg" && continue
                 left="$left $cg"
         done
         [ -z "$left" ] || fail "cgroups left behind:$left"
 }
 
 json() { jq -r "$2" "$1"; }
+# pct N TOTAL: N as a percentage of TOTAL, one decimal
+pct() { awk -v n="$1" -v t="$2" 'BEGIN { printf "%.1f%%", t ? 100 * n / t : 0 }'; }
+# page_data PAGE: the JSON an incident.html draws from (its #data script)
+page_data() {
+        awk '/<script type="application\/json" id="data">/ { sub(/.*id="data">/, ""); sub(/<\/script>.*/, ""); print; exit }' "$1"
+}
 
 # leak_until_gone [MB [MAX]]: GET /leak?mb=MB (2) until oomwatch exits, at
 # most MAX (200) requests: a slow leak that ends in the OOM kill.
@@ -386,4 +437,39 @@ leak_until_gone() {
 
 # Is oomwatch an AddressSanitizer build (make SANITIZE=1)? Its allocator keeps
 # freed memory in quarantine and everything runs a few times slower.
+libc_debug_build() {
+        local libc
+        pkg-config --exists jemalloc || skip "jemalloc development files not installed"
+        libc=$(ldd /bin/true | awk '$1 ~ /^libc\.so/ { print $3 }')
+        LIBC_BID=$(readelf -n "$libc" | awk '/Build ID/ { print $3 }')
+        [ -n "$LIBC_BID" ] || fail "no build-id in $libc"
+        LIBC_DEBUG=/usr/lib/debug/.build-id/${LIBC_BID:0:2}/${LIBC_BID:2}.debug
+        [ -f "$LIBC_DEBUG" ] || skip "libc6-dbg is not installed ($LIBC_DEBUG)"
+        readelf -SW "$LIBC_DEBUG" | grep -q ' \.debug_info .* C ' || skip "$LIBC_DEBUG has no compressed sections"
+        cd "$T" || fail "cd $T"
+        # shellcheck disable=SC2046  # a list of flags
+        cc -O1 -g -fPIE -pie -o leak_c "$REPO/tests/programs/leak_c.c" $(pkg-config --libs jemalloc) 2>build.err ||
+                fail "building leak_c: $(cat build.err)"
+}
+
 ow_sanitized() { ldd "$OW_BIN" 2>/dev/null | grep -q libasan; }
+
+ow_user_build() {
+        local d f
+        for d in "${TMPDIR:-/tmp}" /tmp /var/tmp /dev/shm; do
+                [ -d "$d" ] || continue
+                U=$(mktemp -d "$d/oomwatch-user.XXXXXX" 2>/dev/null) || continue
+                chmod 0755 "$U"
+                for f in oomwatch oomwatch-analysis liboomwatch-agent.so leaky-server; do
+                        [ -e "$BUILD/$f" ] && cp "$BUILD/$f" "$U/"
+                done
+                if su nobody -s /bin/sh -c "test -x '$U/leaky-server' && test -r '$U/liboomwatch-agent.so'" 2>/dev/null; then
+                        at_exit rm -rf "'$U'"
+                        OW_BIN=$U/oomwatch
+                        LEAKY_BIN=$U/leaky-server
+                        return 0
+                fi
+                rm -rf "$U"
+        done
+        fail "found no directory from which user nobody can run programs (tried \$TMPDIR, /tmp, /var/tmp, /dev/shm)"
+}

@@ -11,13 +11,22 @@ d=("$data"/leak_c.*.0.m0.heap "$data"/leak_c.*.1.m1.heap "$data"/leak_c.*.2.m2.h
 for f in "${d[@]}"; do [ -f "$f" ] || fail "fixture $f missing"; done
 
 "$OW" diff --base "${d[0]}" "${d[1]}" >"$T/text" || fail "diff (text) failed"
-head -n 1 "$T/text" | grep -Eq '^Total: -?[0-9]+\.[0-9] MB$' || fail "no Total line: $(head -n 2 "$T/text")"
+head -n 1 "$T/text" | grep -Eq '^Total: ≈-?[0-9]+\.[0-9] MiB$' || fail "no Total line: $(head -n 2 "$T/text")"
 [ "$(wc -l <"$T/text")" -ge 4 ] || fail "too few text rows: $(cat "$T/text")"
 
 "$OW" diff --format json --top 2 --base "${d[0]}" "${d[1]}" >"$T/json" || fail "diff (json) failed"
 grep -q "^{\"base\":\"${d[0]}\",\"new\":\"${d[1]}\",\"growth_bytes\":[0-9]*," "$T/json" ||
         fail "unexpected JSON: $(cat "$T/json")"
-assert_eq "$(grep -o '"function":' "$T/json" | wc -l)" 2 "rows with --top 2"
+assert_eq "$(jq '.top | length' "$T/json")" 2 "rows with --top 2"
+[ "$(jq '.sites | length' "$T/json")" -le 2 ] || fail "more than --top 2 sites: $(cat "$T/json")"
+# every site has its five members; in this C program (its binary is gone:
+# module+0xOFF names) the first site is the top flat row
+jq -e '.sites[0] | (keys == ["bytes", "file", "function", "line", "module"]) and .bytes > 0' "$T/json" >/dev/null ||
+        fail "unexpected first site: $(jq -c '.sites[0]' "$T/json")"
+assert_eq "$(jq -r '.sites[0].function' "$T/json")" "$(jq -r '.top[0].function' "$T/json")" "first site of a C program"
+assert_eq "$(jq .sample_period_bytes "$T/json")" "$(head -n 1 "${d[1]}" | sed 's,^heap_v2/,,')" "sample_period_bytes"
+usage_hide=$("$OW" diff --format json --hide none --base "${d[0]}" "${d[1]}" | jq -r '.sites[0].function')
+[ -n "$usage_hide" ] || fail "diff --hide none gave no site"
 
 "$OW" diff --format collapsed "${d[1]}" >"$T/collapsed" || fail "diff (collapsed) failed"
 [ -s "$T/collapsed" ] || fail "empty collapsed output"
@@ -63,6 +72,7 @@ usage "^oomwatch diff: bad --top '-3'" diff --top -3 "${d[0]}"
 usage "^oomwatch diff: unknown option '--bogus'" diff --bogus "${d[0]}"
 usage '^oomwatch trend: need at least two dumps' trend "${d[0]}"
 usage "^oomwatch trend: unknown option '--base'" trend --base "${d[0]}" "${d[1]}"
+usage "^oomwatch diff: option --hide: hide 'a,,b': an empty pattern" diff --hide 'a,,b' "${d[0]}"
 
 # bad dumps: 125 and FILE:LINE: reason
 bad=$data/bad

@@ -11,7 +11,8 @@ base=$1 new=$3
 
 # a pipe: no progress
 "$OW_BIN" diff --base "$base" "$new" 2>"$T/err.pipe" >/dev/null || fail "diff failed: $(cat "$T/err.pipe")"
-[ ! -s "$T/err.pipe" ] || fail "progress written to a non-terminal: $(cat -v "$T/err.pipe")"
+# (stderr may say why frames have no names: the test dumps' program is gone)
+if grep -q '% of .* stacks\|'$'\033' "$T/err.pipe"; then fail "progress written to a non-terminal: $(cat -v "$T/err.pipe")"; fi
 
 # a terminal (script gives the command a pty; stdout goes to a file)
 script -qec "'$OW_BIN' diff --base '$base' '$new' > '$T/out.tty'" "$T/typescript" >/dev/null ||

@@ -5,9 +5,15 @@
 # - the systemd unit passes `systemd-analyze verify` (when systemd-analyze is
 #   installed; said so when not), and its ExecStart= runs oomwatch with
 #   options `oomwatch run` accepts;
-# - the Dockerfile's ENTRYPOINT + CMD and the pod's ENTRYPOINT + args are
-#   accepted by `oomwatch run` and run a command to its end with status 0;
-# - the pod's container memory limit is at least 64 MiB above its -m.
+# - the Dockerfile's ENTRYPOINT + CMD and the pod's ENTRYPOINT + args run a
+#   command to its end with status 0 in own-cgroup mode, as the image's
+#   non-root USER without capabilities, in a cgroup with a limit (the
+#   container's), which oomwatch takes as the limit;
+# - the pod (parsed with yq) is unprivileged: runAsNonRoot as the image's
+#   user, no privilege escalation, read-only root, all capabilities dropped
+#   and none added, RuntimeDefault seccomp; it has a memory limit and no -m;
+#   /var/lib/oomwatch is an emptyDir or PVC not in memory; the termination
+#   message path is the one oomwatch writes by default.
 # OOMWATCH_EXAMPLES=DIR checks another copy of docs/examples (to see it fail).
 . "$(dirname "$0")/lib.sh"
 
@@ -65,15 +71,32 @@ else
         echo "note: systemd-analyze is not installed; the unit's syntax was not verified"
 fi
 
-# 3. the image's entrypoint, with the Dockerfile's CMD and with the pod's args
+# 3. the image's entrypoint, with the Dockerfile's CMD and with the pod's
+#    args, as the image's USER without capabilities, in a cgroup whose limit
+#    stands for the container's (own-cgroup mode takes it)
 entry=$(sed -n 's/^ENTRYPOINT //p' "$ex/Dockerfile" | jq -r '.[]') || fail "ENTRYPOINT is not a JSON array"
 cmd=$(sed -n 's/^CMD //p' "$ex/Dockerfile" | jq -r '.[]') || fail "CMD is not a JSON array"
-args=$(sed -n 's/^ *args: //p' "$ex/pod.yaml" | jq -r '.[]') || fail "the pod's args: is not a flow sequence"
+command -v yq >/dev/null || fail "yq is not installed (scripts/install-deps.sh installs it)"
+yq -e . "$ex/pod.yaml" >/dev/null || fail "pod.yaml is not YAML"
+pod() { yq -r "$1" "$ex/pod.yaml"; }
+ctr='.spec.containers[0]'
+args=$(pod "$ctr.args[]") || fail "the pod's container has no args"
 [ -n "$entry" ] && [ -n "$cmd" ] && [ -n "$args" ] || fail "ENTRYPOINT, CMD or args: not found"
+user=$(sed -n 's/^USER //p' "$ex/Dockerfile")
+uid=${user%%:*} gid=${user#*:}
+[[ $uid =~ ^[0-9]+$ ]] && [ "$uid" != 0 ] || fail "the Dockerfile's USER is not a numeric non-root uid: '$user'"
 mapfile -t e <<<"$entry"
 [ "${e[0]##*/}" = oomwatch ] && [ "${e[1]}" = run ] || fail "ENTRYPOINT does not run 'oomwatch run': ${e[*]}"
+printf '%s\n' "${e[@]}" | grep -qx -- --cgroup-mode && [ "$(printf '%s\n' "${e[@]}" | grep -A1 -x -- --cgroup-mode | tail -n 1)" = own ] ||
+        fail "ENTRYPOINT does not use --cgroup-mode own: ${e[*]}"
 e=("${e[@]:2}")
-e=("${e[@]//\/var\/lib\/oomwatch/$T/vol}")
+img=$(mktemp -d /tmp/oomwatch-image.XXXXXX) || fail "mktemp"
+at_exit "rm -rf '$img'"
+chmod 755 "$img"
+cp "$OW" "$BUILD/oomwatch-analysis" "$BUILD/liboomwatch-agent.so" "$img/" || fail "cannot copy oomwatch"
+mkdir "$img/vol" && chown "$uid:$gid" "$img/vol" || fail "cannot give the volume to $user"
+e=("${e[@]//\/var\/lib\/oomwatch/$img/vol}")
+cg_make example-container 64M
 for which in CMD args; do
         if [ "$which" = CMD ]; then mapfile -t c <<<"$cmd"; else mapfile -t c <<<"$args"; fi
         run=()
@@ -82,17 +105,33 @@ for which in CMD args; do
                 run+=("${c[i]}")
         done
         [ "$i" -lt "${#c[@]}" ] || fail "$which has no '--' before the service's command"
-        "$OW" run "${e[@]}" "${run[@]}" -- /bin/true >/dev/null 2>"$T/$which.err" ||
-                fail "ENTRYPOINT + $which (${e[*]} ${run[*]}) fail: $(cat "$T/$which.err")"
-        [ -d "$T/vol/dumps" ] || fail "ENTRYPOINT + $which made no dump directory under the volume"
+        (cg_exec "$CG" setpriv --reuid="$uid" --regid="$gid" --clear-groups --inh-caps=-all --bounding-set=-all \
+                --no-new-privs "$img/oomwatch" run -v "${e[@]}" "${run[@]}" -- /bin/true) >/dev/null 2>"$T/$which.err" ||
+                fail "ENTRYPOINT + $which (${e[*]} ${run[*]}) fail as $user: $(cat "$T/$which.err")"
+        grep -q "own-cgroup mode: supervising in $CG .*limit 64 MiB" "$T/$which.err" ||
+                fail "ENTRYPOINT + $which did not take the container's limit: $(cat "$T/$which.err")"
+        [ -d "$img/vol/dumps" ] || fail "ENTRYPOINT + $which made no dump directory under the volume"
+        rm -rf "$img/vol/dumps" "$img/vol/reports"
 done
 
-# 4. the pod's headroom above -m
-mapfile -t c <<<"$args"
-m=
-for ((i = 0; i < ${#c[@]}; i++)); do [ "${c[i]}" = -m ] && m=${c[i + 1]}; done
-limit=$(awk '/limits:/ { f = 1; next } f && /memory:/ { print $2; exit }' "$ex/pod.yaml")
-[ -n "$m" ] && [ -n "$limit" ] || fail "the pod's -m ($m) or memory limit ($limit) not found"
-m_b=$(bytes "$m") && limit_b=$(bytes "$limit") || fail "cannot read sizes '$m' and '$limit'"
-assert_ge "$limit_b" $((m_b + (64 << 20))) "the pod's memory limit in bytes (-m $m plus 64 MiB)"
+# 4. the pod: unprivileged (Pod Security "restricted"), the image's user,
+#    a memory limit, the volume where the entrypoint writes
+v() { pod "$1" | sed 's/^null$//'; }
+assert_eq "$(v '.spec.securityContext.runAsNonRoot')" true "pod runAsNonRoot"
+assert_eq "$(v '.spec.securityContext.runAsUser')" "$uid" "pod runAsUser (the Dockerfile's USER)"
+assert_eq "$(v "$ctr.securityContext.allowPrivilegeEscalation")" false "allowPrivilegeEscalation"
+assert_eq "$(v "$ctr.securityContext.readOnlyRootFilesystem")" true "readOnlyRootFilesystem"
+[ "$(v "$ctr.securityContext.privileged")" != true ] || fail "the pod's container is privileged"
+assert_eq "$(pod "$ctr.securityContext.capabilities.drop | join(\",\")")" ALL "capabilities dropped"
+assert_eq "$(v "$ctr.securityContext.capabilities.add")" "" "capabilities added"
+assert_eq "$(v '.spec.securityContext.seccompProfile.type')" RuntimeDefault "seccomp profile"
+[ -n "$(v "$ctr.resources.limits.memory")" ] || fail "the pod's container has no memory limit (own mode's limit)"
+printf '%s\n' "${c[@]}" | grep -qx -- -m && fail "the pod's args give -m, which own mode refuses"
+mnt=$(pod "$ctr.volumeMounts[] | select(.mountPath == \"/var/lib/oomwatch\") | .name")
+[ -n "$mnt" ] || fail "nothing is mounted at /var/lib/oomwatch, where the entrypoint writes"
+kind=$(pod ".spec.volumes[] | select(.name == \"$mnt\") | keys | map(select(. != \"name\")) | .[0]")
+case $kind in emptyDir | persistentVolumeClaim) ;; *) fail "the volume for dumps is a $kind, not an emptyDir or PVC" ;; esac
+[ "$(v ".spec.volumes[] | select(.name == \"$mnt\") | .emptyDir.medium")" != Memory ] ||
+        fail "the dump volume is tmpfs (medium: Memory), which counts against the memory limit"
+assert_eq "$(v "$ctr.terminationMessagePath")" /dev/termination-log "terminationMessagePath (report.termination_log = auto)"
 exit 0

@@ -70,6 +70,10 @@ help_option_lines() {
         sed -nE 's/^ {1,8}(-[^ ].*)$/\1/p' | sed -E 's/ {2,}.*//'
 }
 
+# Is $1 a whole line of $2? (A test in the shell: the checks below ask it
+# thousands of times, and a grep each was most of the test's time.)
+has_line() { [[ $'\n'$2$'\n' == *$'\n'"$1"$'\n'* ]]; }
+
 # Checks the pages given; prints each problem, returns the number found.
 check_pages() {
         local man1=$1 man5=$2 problems=0 e1 e5 cmds cmd opt o key val body line sect
@@ -82,11 +86,11 @@ check_pages() {
                                    f && /^  [a-z]/ { print $1 }')
         [ -n "$cmds" ] || p "no commands found in 'oomwatch --help'"
         for cmd in $cmds; do
-                grep -qx "SUBSECTION	$cmd" <<<"$e1" ||
+                has_line "SUBSECTION	$cmd" "$e1" ||
                         p "oomwatch.1 has no subsection \"oomwatch $cmd\" (a command in oomwatch --help)"
         done
         for cmd in $(sed -n 's/^SUBSECTION\t\([a-z]*\)$/\1/p' <<<"$e1"); do
-                grep -qx "$cmd" <<<"$cmds" ||
+                has_line "$cmd" "$cmds" ||
                         p "oomwatch.1 documents a command \"oomwatch $cmd\" that oomwatch --help does not list"
         done
 
@@ -102,11 +106,11 @@ check_pages() {
                 fi
                 man_opts=$(awk -F'\t' -v s="$cmd" '$1 == s { print $2 }' <<<"$e1" | option_tokens)
                 for o in $help_opts; do
-                        grep -qx -- "$o" <<<"$man_opts" ||
+                        has_line "$o" "$man_opts" ||
                                 p "oomwatch.1 lacks option $o of '${cmd/#-/oomwatch} --help'"
                 done
                 for o in $man_opts; do
-                        grep -qx -- "$o" <<<"$help_opts" ||
+                        has_line "$o" "$help_opts" ||
                                 p "oomwatch.1 lists $o under '${cmd/#-/oomwatch}', which its --help does not know"
                 done
 
@@ -115,19 +119,23 @@ check_pages() {
                 local re_key='\[([a-z_]+\.[a-z_]+) = ([^]]+)\]' re_req='\[([a-z_]+\.[a-z_]+); required\]'
                 local re_def='\(default ([^ )]+)\)'
                 while IFS= read -r line; do
-                        opt=$(help_option_lines <<<"$line" | grep -oE -- '--[a-z][a-z-]*' | head -n 1)
-                        [ -n "$opt" ] || continue
+                        # help_option_lines and the first --option, in the shell
+                        [[ $line =~ ^\ {1,8}(-[^ ].*)$ ]] || continue
+                        opt=${BASH_REMATCH[1]}
+                        opt=${opt%%  *}
+                        [[ $opt =~ --[a-z][a-z-]* ]] || continue
+                        opt=${BASH_REMATCH[0]}
                         body=$(awk -F'\t' -v s="$cmd" -v o="$opt" \
                                 '$1 == s && (" " $2 " ") ~ ("[ ,]" o "[ ,]") { print $3 }' <<<"$e1")
                         if [[ $line =~ $re_key ]]; then
                                 key=${BASH_REMATCH[1]} val=${BASH_REMATCH[2]}
-                                grep -qF -- "$key" <<<"$body" || p "oomwatch.1: $opt does not name its key $key"
+                                [[ $body == *"$key"* ]] || p "oomwatch.1: $opt does not name its key $key"
                                 grep -qiE -- "default:? $val([ .;,)]|$)" <<<"$body" ||
                                         p "oomwatch.1: $opt does not give the default $val ('$cmd --help' does)"
                         elif [[ $line =~ $re_req ]]; then
-                                grep -qF -- "${BASH_REMATCH[1]}" <<<"$body" ||
+                                [[ $body == *"${BASH_REMATCH[1]}"* ]] ||
                                         p "oomwatch.1: $opt does not name its key ${BASH_REMATCH[1]}"
-                                grep -q required <<<"$body" || p "oomwatch.1: $opt does not say it is required"
+                                [[ $body == *required* ]] || p "oomwatch.1: $opt does not say it is required"
                         elif [[ $line =~ $re_def ]]; then
                                 val=${BASH_REMATCH[1]}
                                 grep -qiE -- "default:? $val([ .;,)]|$)" <<<"$body" ||
@@ -152,30 +160,32 @@ check_pages() {
         page_keys=$(awk -F'\t' '$1 ~ /^\[[a-z]+\]$/ { split($2, w, /[ =]/); print $1 "\t" w[1] }' <<<"$e5" | sort -u)
         while IFS=$'\t' read -r sect key; do
                 [ -n "$key" ] || continue
-                grep -qxF "$sect	$key" <<<"$page_keys" || p "oomwatch.conf.5 lacks key $key of $sect ('oomwatch config' has it)"
+                has_line "$sect	$key" "$page_keys" || p "oomwatch.conf.5 lacks key $key of $sect ('oomwatch config' has it)"
         done <<<"$prog_keys"
         while IFS=$'\t' read -r sect key; do
                 [ -n "$key" ] || continue
-                grep -qxF "$sect	$key" <<<"$prog_keys" ||
+                has_line "$sect	$key" "$prog_keys" ||
                         p "configs/oomwatch.conf shows key $key in $sect, which 'oomwatch config' does not know"
         done <<<"$file_keys"
         while IFS=$'\t' read -r sect key; do
                 [ -n "$key" ] || continue
-                grep -qxF "$sect	$key" <<<"$prog_keys" ||
+                has_line "$sect	$key" "$prog_keys" ||
                         p "oomwatch.conf.5 documents $key in $sect, which 'oomwatch config' does not know"
-                grep -qxF "$sect	$key" <<<"$file_keys" ||
+                has_line "$sect	$key" "$file_keys" ||
                         p "oomwatch.conf.5 documents $key in $sect, which configs/oomwatch.conf does not show"
         done <<<"$page_keys"
         for sect in $(cut -f1 <<<"$prog_keys" | sort -u); do
-                grep -qxF "SUBSECTION	$sect" <<<"$e5" || p "oomwatch.conf.5 has no subsection \"$sect\""
+                has_line "SUBSECTION	$sect" "$e5" || p "oomwatch.conf.5 has no subsection \"$sect\""
         done
 
         # defaults: every entry has one; where the shipped file sets a key, the same value
+        local -A key_body=()
         while IFS=$'\t' read -r sect key body; do
-                grep -q 'Default:' <<<"$body" || p "oomwatch.conf.5: $sect $key gives no Default:"
+                key_body["$sect	$key"]+=${key_body["$sect	$key"]+$'\n'}$body
+                [[ $body == *Default:* ]] || p "oomwatch.conf.5: $sect $key gives no Default:"
         done < <(awk -F'\t' '$1 ~ /^\[[a-z]+\]$/ { split($2, w, /[ =]/); print $1 "\t" w[1] "\t" $3 }' <<<"$e5")
         while IFS=$'\t' read -r sect key val; do
-                body=$(awk -F'\t' -v s="$sect" -v k="$key" '$1 == s { split($2, w, /[ =]/); if (w[1] == k) print $3 }' <<<"$e5")
+                body=${key_body["$sect	$key"]-}
                 [ -n "$body" ] || continue     # reported above
                 grep -qE -- "Default: ${val//./\\.}([ .;,)]|\$)" <<<"$body" ||
                         p "oomwatch.conf.5: $sect $key should say 'Default: $val' as configs/oomwatch.conf does"

@@ -2,11 +2,17 @@
 # Promise 9 (RSS and fds flat), with the default configuration: the target
 # gets jemalloc preloaded and writes a final dump at each exit, so every
 # restart leaves one dump of a process that is gone. One oomwatch restarts
-# such a target 400 times; its RSS must stay flat between run 21 and the
-# last, and the dump directory must not keep a dump of every dead run.
+# such a target 400 times (100 in a sanitizer build); its RSS must stay
+# flat between run 21 and the last, and the dump directory must not keep a
+# dump of every dead run.
 . "$(dirname "$0")/lib.sh"
 
 restarts=400
+# An AddressSanitizer build compares no RSS (below): its leak check at exit
+# sees a leak of one restart as well as of 400, and 100 restarts still
+# leave 80 dead runs' dumps to keep out of the directory. Four times
+# slower per restart, it did not finish 400 in 90 s beside other load.
+ow_sanitized && restarts=100
 printf '[target]\nrestart = always\nmax_restarts = %d\nrestart_delay = 0ms\n' "$restarts" > "$T/c.conf"
 ow_start -c "$T/c.conf" -m 32M -- sh -c '
         n=$(wc -l < "$0"); echo >> "$0"

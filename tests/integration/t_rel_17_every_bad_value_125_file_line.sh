@@ -65,6 +65,16 @@ report|top|0
 report|top|-3
 report|top|lots
 report|engine|gdb
+report|symbol_cache|relative/dir
+report|symbol_cache|
+report|debuginfod_urls|ftp://example.org
+report|debuginfod_urls|
+report|debuginfod_timeout|forever
+report|debuginfod_timeout|2m
+report|user|
+report|user|root
+report|user|0
+report|user|no-such-user-7d1e
 target|bogus|1'
 
 marker=$T/started

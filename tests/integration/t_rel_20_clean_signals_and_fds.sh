@@ -6,8 +6,9 @@
 # else above 2. The target (self_report) reads SigBlk/SigIgn from
 # /proc/self/status and lists its fds: 0, 1, 2, the inherited fd 7 (fds
 # oomwatch inherits pass through, the convention of tini and similar
-# supervisors) and the agent's channel when oomwatch hands one over
-# (OOMWATCH_AGENT_FD); nothing else (not oomwatch's epoll, signalfd,
+# supervisors), the agent's rendezvous when oomwatch hands one over
+# (OOMWATCH_AGENT_FD) and the channel the agent makes for itself (a socket
+# at fd 200 or above); nothing else (not oomwatch's epoll, signalfd,
 # inotify, timerfd, directory or cgroup fds).
 . "$(dirname "$0")/lib.sh"
 
@@ -42,8 +43,10 @@ grep -v cgroup "$T/out"
 assert_eq "$(awk '$1 == "SigBlk:" { print $2 }' "$T/out")" 0000000000000000 "blocked signals of the target"
 assert_eq "$(awk '$1 == "SigIgn:" { print $2 }' "$T/out")" 0000000000000000 "ignored signals of the target"
 agent=$(awk '$1 == "agent-fd" { print $2 }' "$T/out")
-fds=$(awk -v agent="$agent" '$1 == "fd" && $2 != agent { print $2 }' "$T/out" | sort -n | xargs)
-assert_eq "$fds" "0 1 2 7" "fds of the target (besides the agent's channel${agent:+ $agent})"
+own=$(awk '$1 == "fd" && $2 >= 200 && $3 ~ /^socket:/ && $2 != 250 { print $2 }' "$T/out" | xargs)
+[ -z "$agent" ] || [ "$(wc -w <<<"$own")" = 1 ] || fail "the agent's own channel: expected one socket at fd >= 200, got '$own'"
+fds=$(awk -v agent="$agent" -v own="$own" '$1 == "fd" && $2 != agent && $2 != own { print $2 }' "$T/out" | sort -n | xargs)
+assert_eq "$fds" "0 1 2 7" "fds of the target (besides the agent's rendezvous${agent:+ $agent} and channel${own:+ $own})"
 assert_eq "$(awk '$1 == "fd" && $2 == 7 { print $3 }' "$T/out")" "$T/seven" "what fd 7 is"
 if [ -n "$agent" ]; then
         awk -v agent="$agent" '$1 == "fd" && $2 == agent { print $3 }' "$T/out" | grep -q '^socket:' ||

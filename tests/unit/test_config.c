@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "analyzer.h"
 #include "config.h"
 #include "mallconf.h"
 #include "units.h"
@@ -153,6 +154,9 @@ START_TEST(shipped_config_matches_defaults)
         ck_assert_uint_eq(c.formats, d.formats);
         ck_assert_uint_eq(c.top, d.top);
         ck_assert_int_eq(c.gdump, d.gdump);
+        ck_assert_int_eq(c.gdump_fast, d.gdump_fast);
+        ck_assert_uint_eq(c.usage_step, d.usage_step);
+        ck_assert_int_eq(c.interval_auto, d.interval_auto);
         ck_assert_int_eq(c.preload_jemalloc, d.preload_jemalloc);
         ck_assert_uint_eq(c.n_warn_at, d.n_warn_at);
         ck_assert_mem_eq(c.warn_at, d.warn_at, sizeof(c.warn_at));
@@ -188,9 +192,11 @@ START_TEST(every_key_parses)
                 "workdir = /tmp\nrestart = on-oom\nrestart_delay = 250ms\nmax_restarts = 2\n"
                 "[cgroup]\nmemory_limit = 256M\nswap = 0\nparent = /a/b\nwarn_at = 95, 80,90%\n"
                 "[profiling]\nlg_prof_sample = 17\ninterval = 16M\ngdump = 90%\nfinal = off\n"
-                "malloc_conf = prof_accum:true,dirty_decay_ms:-1\npreload_jemalloc = off\nagent = on\n"
+                "malloc_conf = prof_accum:true,dirty_decay_ms:-1\npreload_jemalloc = off\npython_malloc = off\nagent = on\n"
+                "processes = gunicorn 'post*'\n"
                 "[dumps]\ndir = /var/tmp/d\nkeep = 3\nkeep_baseline = off\nbaseline_after = 30s\nmax_bytes = 64M\n"
-                "[report]\ndir = /var/tmp/r\non = always\nformats = svg,dot\ntop = 5\nengine = jeprof\n";
+                "[report]\ndir = /var/tmp/r\non = always\nformats = svg,dot\ntop = 5\nengine = jeprof\n"
+                "hide = app::Arena::* , default,*/libapp.so*\nbundle_limit = 3/90s\n";
 
         ck_assert_msg(load(&c, text, &err) == 0, "%s", err);
         ck_assert_str_eq(c.argv[0], "./server");
@@ -216,6 +222,7 @@ START_TEST(every_key_parses)
         ck_assert_uint_eq(c.interval, 16ULL << 20);
         ck_assert_int_eq(c.gdump, CFG_AUTO);
         ck_assert_uint_eq(c.gdump_percent, 90);
+        ck_assert(!c.gdump_fast);
         ck_assert(!c.final);
         ck_assert_str_eq(c.malloc_conf, "prof_accum:true,dirty_decay_ms:-1");
         ck_assert_int_eq(c.preload_jemalloc, CFG_OFF);
@@ -229,8 +236,42 @@ START_TEST(every_key_parses)
         ck_assert_uint_eq(c.formats, CFG_FMT_TEXT | CFG_FMT_JSON | CFG_FMT_SVG | CFG_FMT_DOT);
         ck_assert_uint_eq(c.top, 5);
         ck_assert_int_eq(c.engine, CFG_ENGINE_JEPROF);
-        ck_assert_str_eq(c.origin[CK_KEEP], "test.conf:24");
+        ck_assert(!c.python_malloc);
+        ck_assert_str_eq(c.processes, "gunicorn 'post*'");
+        ck_assert_uint_eq(c.bundle_limit, 3);
+        ck_assert_uint_eq(c.bundle_window_ms, 90000);
+        ck_assert_str_eq(c.hide_text, "app::Arena::* , default,*/libapp.so*");
+        size_t nh = 0;
+        while (c.hide[nh])
+                nh++;
+        size_t nd = 0;
+        while (an_default_hide[nd])
+                nd++;
+        ck_assert_uint_eq(nh, nd + 2);
+        ck_assert_str_eq(c.hide[0], "app::Arena::*");
+        ck_assert_str_eq(c.hide[1], an_default_hide[0]);
+        ck_assert_str_eq(c.hide[nh - 1], "*/libapp.so*");
+        ck_assert_str_eq(c.origin[CK_KEEP], "test.conf:26");
         ck_assert_int_eq(cfg_check(&c, true, &err), 0);
+        cfg_free(&c);
+}
+END_TEST
+
+START_TEST(hide_none_and_default)
+{
+        struct ow_config c;
+        char *err;
+        /* the default: no list of its own, the analyzer's built-in one */
+        cfg_init(&c);
+        ck_assert_ptr_null(c.hide);
+        cfg_free(&c);
+        ck_assert_msg(load(&c, "[report]\nhide = none\n", &err) == 0, "%s", err);
+        ck_assert_ptr_nonnull(c.hide);
+        ck_assert_ptr_null(c.hide[0]);
+        cfg_free(&c);
+        ck_assert_msg(load(&c, "[report]\nhide = default\n", &err) == 0, "%s", err);
+        for (size_t i = 0; an_default_hide[i]; i++)
+                ck_assert_str_eq(c.hide[i], an_default_hide[i]);
         cfg_free(&c);
 }
 END_TEST
@@ -253,6 +294,11 @@ static const struct {
         { "[profiling]\nmalloc_conf = :true\n", "test.conf:2: ", "no option name" },
         { "[profiling]\nmalloc_conf = prof-x:true\n", "test.conf:2: ", "not an option name" },
         { "\n[cgroup]\n\nmemory_limit = 1X\n", "test.conf:4: ", "malformed size" },
+        { "[report]\nbundle_limit = 5\n", "test.conf:2: ", "expected N/DURATION" },
+        { "[report]\nbundle_limit = 65/1m\n", "test.conf:2: ", "from 0 to 64" },
+        { "[report]\nbundle_limit = 5/0s\n", "test.conf:2: ", "a non-zero duration" },
+        { "[report]\nbundle_limit = 5/fast\n", "test.conf:2: ", "duration after '/'" },
+        { "[profiling]\nprocesses =   \n", "test.conf:2: ", "no pattern" },
         { "[cgroup]\nmemory_limit = 1M\n", "test.conf:2: ", "too small" },
         { "[cgroup]\nmemory_limit = 99999999999999999999\n", "test.conf:2: ", "out of range" },
         { "[cgroup]\nmemory_limit = 64M\nmemory_limit = 128M\n", "test.conf:3: ", "duplicate key 'memory_limit' (first set on line 2)" },
@@ -266,6 +312,10 @@ static const struct {
         { "[dumps]\nkeep_baseline = perhaps\n", "test.conf:2: ", "on or off" },
         { "[dumps]\nbaseline_after = 30\n", "test.conf:2: ", "malformed duration" },
         { "[dumps]\nmax_bytes = 1K\n", "test.conf:2: ", "too small" },
+        { "[cgroup]\nusage_step = 32K\n", "test.conf:2: ", "usage_step '32K': expected auto, off, a size of at least 64K" },
+        { "[cgroup]\nusage_step = 60%\n", "test.conf:2: ", "from 1% to 50%" },
+        { "[cgroup]\nusage_step = 6.25%\n", "test.conf:2: ", "usage_step '6.25%'" },
+        { "[cgroup]\nusage_step = often\n", "test.conf:2: ", "usage_step 'often'" },
         { "[dumps]\ndir = /a,b\n", "test.conf:2: ", "contains ','" },
         { "[target]\nrestart = sometimes\n", "test.conf:2: ", "never, on-failure, on-oom or always" },
         { "[target]\nrestart_delay = 1x\n", "test.conf:2: ", "restart_delay" },
@@ -290,6 +340,11 @@ static const struct {
         { "[target\nrestart = never\n", "test.conf:1: ", "section header without ']'" },
         { "[report]\ntop = 0\n", "test.conf:2: ", "top '0'" },
         { "[report]\nengine = pprof\n", "test.conf:2: ", "native or jeprof" },
+        { "[report]\nhide = std::*,,x\n", "test.conf:2: ", "hide 'std::*,,x': an empty pattern" },
+        { "[report]\nhide = default,\n", "test.conf:2: ", "an empty pattern" },
+        { "[report]\nhide = a\tb\n", "test.conf:2: ", "a control character" },
+        { "[report]\nhide = none,std::*\n", "test.conf:2: ", "hide 'none,std::*': 'none' stands alone" },
+        { "[profiling]\npython_malloc = sometimes\n", "test.conf:2: ", "python_malloc 'sometimes': expected on or off" },
         { "[report]\ndir =\n", "test.conf:2: ", "empty value" },
         { "[report]\n  top = 5\n  top2\n", "test.conf:3: ", "duplicate key 'top'" },
 };
@@ -368,13 +423,63 @@ START_TEST(check_needs)
 }
 END_TEST
 
+/* usage_step: auto is 1/16 of the limit; a size; a percentage only with
+ * its sign; none without the agent or a limit. */
+START_TEST(usage_step_values)
+{
+        struct ow_config c;
+        char *err = NULL;
+
+        cfg_init(&c);
+        ck_assert_int_eq(c.usage_step, CFG_AUTO);
+        ck_assert_uint_eq(cfg_usage_step(&c), 0);       /* no limit yet */
+        c.memory_limit = 64ULL << 20;
+        ck_assert_uint_eq(cfg_usage_step(&c), 4ULL << 20);
+        ck_assert_int_eq(cfg_set(&c, CK_USAGE_STEP, "8M", "x", &err), 0);
+        ck_assert_uint_eq(cfg_usage_step(&c), 8ULL << 20);
+        ck_assert_int_eq(cfg_set(&c, CK_USAGE_STEP, "10%", "x", &err), 0);
+        ck_assert_uint_eq(cfg_usage_step(&c), (64ULL << 20) / 100 * 10);
+        ck_assert_int_eq(cfg_set(&c, CK_USAGE_STEP, "65536", "x", &err), 0);  /* a bare number is a size */
+        ck_assert_uint_eq(cfg_usage_step(&c), 65536);
+        ck_assert_int_eq(cfg_set(&c, CK_USAGE_STEP, "off", "x", &err), 0);
+        ck_assert_uint_eq(cfg_usage_step(&c), 0);
+        ck_assert_int_eq(cfg_set(&c, CK_USAGE_STEP, "auto", "x", &err), 0);
+        ck_assert_uint_eq(cfg_usage_step(&c), 4ULL << 20);
+        c.agent = false;
+        ck_assert_uint_eq(cfg_usage_step(&c), 0);
+        ck_assert_int_eq(cfg_check(&c, false, &err), 0);        /* auto without the agent: none, quietly */
+        /* gdump: fast by default (peak dumps in a burst), off, on */
+        ck_assert(c.gdump_fast);
+        ck_assert_int_eq(c.gdump, CFG_OFF);
+        ck_assert_int_eq(cfg_set(&c, CK_GDUMP, "off", "x", &err), 0);
+        ck_assert(!c.gdump_fast);
+        ck_assert_int_eq(cfg_set(&c, CK_GDUMP, "fast", "x", &err), 0);
+        ck_assert(c.gdump_fast);
+        ck_assert_int_eq(c.gdump, CFG_OFF);
+        ck_assert_int_eq(cfg_set(&c, CK_GDUMP, "on", "x", &err), 0);
+        ck_assert(!c.gdump_fast);
+        ck_assert_int_eq(cfg_set(&c, CK_USAGE_STEP, "8M", "t.conf:5", &err), 0);
+        ck_assert_int_lt(cfg_check(&c, false, &err), 0);
+        ck_assert_msg(strncmp(err, "t.conf:5: usage_step", 20) == 0, "%s", err);
+        free(err);
+        cfg_free(&c);
+}
+END_TEST
+
 /* ---- MALLOC_CONF ---------------------------------------------------------- */
 
 START_TEST(interval_auto)
 {
         struct ow_config c;
         cfg_init(&c);
-        c.memory_limit = 256ULL << 20; /* /8 = 32 MiB = 2^25 */
+        /* with the agent the usage steps take the dumps: none by interval */
+        c.memory_limit = 256ULL << 20;
+        ck_assert_int_eq(cfg_lg_prof_interval(&c), -1);
+        /* without usage steps, the interval follows the limit */
+        ck_assert_int_eq(cfg_set(&c, CK_USAGE_STEP, "off", "x", NULL), 0);
+        ck_assert_int_eq(cfg_lg_prof_interval(&c), 25); /* /8 = 32 MiB = 2^25 */
+        c.usage_step = CFG_AUTO;
+        c.agent = false;
         ck_assert_int_eq(cfg_lg_prof_interval(&c), 25);
         c.memory_limit = 96ULL << 20;  /* 12 MiB: 2^23 (8) and 2^24 (16) equally near -> 8 */
         ck_assert_int_eq(cfg_lg_prof_interval(&c), 23);
@@ -401,6 +506,12 @@ START_TEST(compose)
 
         cfg_init(&c);
         c.memory_limit = 256ULL << 20;
+        ck_assert_int_eq(mc_compose(&c, "/d/oomwatch", &m, &err), 0);
+        ck_assert_str_eq(m.conf, "prof:true,prof_active:true,lg_prof_sample:19,lg_prof_interval:-1,"
+                                 "prof_gdump:false,prof_final:true,prof_prefix:/d/oomwatch");
+        ck_assert_int_eq(m.lg_prof_interval, -1);
+        free(m.conf);
+        c.agent = false;     /* no usage steps without the agent: interval dumps */
         ck_assert_int_eq(mc_compose(&c, "/d/oomwatch", &m, &err), 0);
         ck_assert_str_eq(m.conf, "prof:true,prof_active:true,lg_prof_sample:19,lg_prof_interval:25,"
                                  "prof_gdump:false,prof_final:true,prof_prefix:/d/oomwatch");
@@ -486,6 +597,7 @@ static Suite *suite(void)
         Suite *s = suite_create("config");
         TCase *t = tcase_create("units");
 
+        tcase_add_test(t, hide_none_and_default);
         tcase_add_test(t, size_ok);
         tcase_add_test(t, size_bad);
         tcase_add_test(t, duration);
@@ -505,6 +617,7 @@ static Suite *suite(void)
 
         t = tcase_create("malloc_conf");
         tcase_add_test(t, interval_auto);
+        tcase_add_test(t, usage_step_values);
         tcase_add_test(t, compose);
         tcase_add_test(t, validate_known);
         tcase_add_test(t, validate_ranges);
