@@ -19,6 +19,7 @@
 #include "runrecord.h"
 #include "spawn.h"
 #include "statedir.h"
+#include "tree.h"
 #include "window.h"
 
 void dd_init(struct dumpdir *d, const struct say *log)
@@ -142,7 +143,9 @@ static void window_note(void *userdata, enum win_note what, const char *name, in
                         evt_bad_dump(d->evt, path);
                         free(path);
                 }
-        } else
+        } else if (what == WIN_CUT_SHORT_DELETED)
+                say(d->log, 2, "deleted %s: its process ended while writing it", name);
+        else
                 say(d->log, 1, "\"%s\" looks like a dump but is not a plain file of ours (%s); leaving it alone", name,
                     strerror(-err));
 }
@@ -225,6 +228,12 @@ static pid_t dump_pid(const char *name)
         return *p == '.' && v > 0 && v < 0x40000000 ? (pid_t)v : 0;
 }
 
+static bool writer_gone(void *userdata, pid_t pid)
+{
+        (void)userdata;
+        return !tree_proc_alive(pid);
+}
+
 void dd_drain(struct dumpdir *d)
 {
         char buf[16384] __attribute__((aligned(__alignof__(struct inotify_event))));
@@ -272,6 +281,7 @@ void dd_drain(struct dumpdir *d)
                         }
                 }
         }
+        (void)win_sweep_cut_short(d->win, writer_gone, NULL);
 }
 
 int dd_watch(struct dumpdir *d, const struct ow_config *cfg, struct evt *evt, struct met *met, struct rr *rr,
@@ -325,6 +335,7 @@ static int add_old_pid(struct dumpdir *d, pid_t pid)
 
 void dd_start_run(struct dumpdir *d, bool first)
 {
+        (void)win_sweep_cut_short(d->win, writer_gone, NULL);
         if (!first) {
                 drop_previous_run(d);
                 return;

@@ -201,8 +201,7 @@ static bool proc_member(struct tree *t, pid_t pid)
         return t->rel && tree_cgroup_has(buf, t->rel, t->version);
 }
 
-/* Alive: /proc/PID/stat exists and it is neither a zombie nor exiting. */
-static bool proc_alive(pid_t pid)
+bool tree_proc_alive(pid_t pid)
 {
         char buf[1024], state;
         pid_t ppid;
@@ -218,7 +217,7 @@ static bool proc_dying(pid_t pid)
 {
         char buf[4096], *p;
 
-        if (!proc_alive(pid))
+        if (!tree_proc_alive(pid))
                 return true;
         if (read_proc(pid, "status", buf, sizeof(buf)) <= 0)
                 return true;
@@ -569,7 +568,7 @@ void tree_on_channel(struct tree *t, unsigned slot, uint64_t now_ms)
         drain(t, nd);
         if (!(ev & AC_EV_HANGUP))
                 return;
-        if (nd->p.end == TREE_ALIVE && proc_alive(nd->p.pid)) {
+        if (nd->p.end == TREE_ALIVE && tree_proc_alive(nd->p.pid)) {
                 close_channel(t, nd);
                 if (t->prm.hooks.exec)
                         t->prm.hooks.exec(t->prm.hooks.ud, &nd->p);
@@ -681,7 +680,7 @@ int tree_sample(struct tree *t, uint64_t now_ms)
                 /* a process new to us that is exiting already (an OOM
                  * victim whose channel closed first, and its node with it)
                  * has no identity left to read: it is not added again */
-                if (!nd && proc_alive(t->pids[i]))
+                if (!nd && tree_proc_alive(t->pids[i]))
                         nd = add_node(t, t->pids[i], now_ms);
                 if (!nd)
                         continue;
@@ -692,7 +691,7 @@ int tree_sample(struct tree *t, uint64_t now_ms)
          * the listing was complete) */
         for (size_t i = 0; i < t->n_live && !t->unsampled;) {
                 struct node *nd = &t->nodes[t->live[i]];
-                if (!nd->seen && !nd->ac && !proc_alive(nd->p.pid)) {
+                if (!nd->seen && !nd->ac && !tree_proc_alive(nd->p.pid)) {
                         gone(t, nd, now_ms);
                         continue;       /* the last live one moved to i */
                 }
@@ -708,7 +707,7 @@ int tree_track(struct tree *t, pid_t pid, uint64_t now_ms)
 
         if (nd)
                 return nd->p.end == TREE_ALIVE;
-        if (!proc_alive(pid) || !proc_member(t, pid))
+        if (!tree_proc_alive(pid) || !proc_member(t, pid))
                 return 0;
         nd = add_node(t, pid, now_ms);
         if (!nd)

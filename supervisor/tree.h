@@ -148,6 +148,9 @@ const struct tree_proc *tree_mark_killed(struct tree *t, pid_t pid, const char *
  * anon at its last sample. Returns it, or NULL. */
 const struct tree_proc *tree_guess_victim(struct tree *t, uint64_t now_ms, uint64_t within_ms);
 
+/* Alive: /proc/PID/stat exists and it is neither a zombie nor exiting. */
+bool tree_proc_alive(pid_t pid);
+
 /* A process by pid, alive or among the recent; NULL when unknown. */
 const struct tree_proc *tree_find(const struct tree *t, pid_t pid);
 

@@ -58,6 +58,11 @@ struct win {
         size_t count;
         uint64_t bytes;
         bool hold;           /* win_hold: no rotation by `keep` */
+        struct {
+                char *name;
+                pid_t pid;
+        } cut[WIN_MAX_CUT];  /* named like dumps, no heap profiles (inspect) */
+        size_t ncut;
 };
 
 struct key {
@@ -477,13 +482,12 @@ static int plain_file(const struct stat *st)
         return 0;
 }
 
-/* Is name (already matched) a plain heap dump? known: the entry tracked
- * under that name, if any; when the inode is unchanged it is trusted
- * without reading (it may have gained links since). Returns 1 and stores
- * the file's stat, 0 if not (vanished, not plain, not a heap dump), or
- * -errno. Types are checked before any open; the open cannot block or
- * follow a link. */
-static int inspect(const struct win *w, const char *name, const struct entry *known, struct stat *ret_st)
+/* Reads the head of the plain file name. Returns 1 and stores its stat
+ * when it starts like a heap dump, 0 when it is a plain file that does not
+ * (stat stored too), -ENOENT when it vanished or was replaced meanwhile, a
+ * plain_file() error when it is not a plain file, or -errno. The open cannot
+ * block or follow a link. */
+static int head_of(const struct win *w, const char *name, struct stat *ret_st)
 {
         char buf[HEAP_MAGIC_LEN];
         struct stat st, fst;
@@ -491,20 +495,14 @@ static int inspect(const struct win *w, const char *name, const struct entry *kn
         int fd, r;
 
         if (fstatat(w->dir_fd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
-                return errno == ENOENT ? 0 : -errno;
-        if (known && S_ISREG(st.st_mode) && st.st_dev == known->dev && st.st_ino == known->ino) {
-                *ret_st = st;
-                return 1;
-        }
+                return -errno;
         r = plain_file(&st);
-        if (r < 0) {
-                note(w, WIN_LEFT_ALONE, name, r);
-                return 0;
-        }
+        if (r < 0)
+                return r;
         fd = openat(w->dir_fd, name, O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
         if (fd < 0) {
                 if (errno == ENOENT || errno == ELOOP || errno == ENXIO || errno == ENODEV)
-                        return 0; /* replaced since the fstatat */
+                        return -ENOENT; /* replaced since the fstatat */
                 return -errno;
         }
         if (fstat(fd, &fst) < 0) {
@@ -514,7 +512,7 @@ static int inspect(const struct win *w, const char *name, const struct entry *kn
         }
         if (fst.st_dev != st.st_dev || fst.st_ino != st.st_ino || plain_file(&fst) < 0) {
                 close(fd);
-                return 0;
+                return -ENOENT;
         }
         do
                 n = pread(fd, buf, sizeof(buf), 0);
@@ -523,12 +521,88 @@ static int inspect(const struct win *w, const char *name, const struct entry *kn
         close(fd);
         if (r < 0)
                 return r;
-        if ((size_t)n != HEAP_MAGIC_LEN || memcmp(buf, HEAP_MAGIC, HEAP_MAGIC_LEN) != 0) {
-                note(w, WIN_NOT_A_DUMP, name, -EBADMSG);
+        *ret_st = fst;
+        return (size_t)n == HEAP_MAGIC_LEN && memcmp(buf, HEAP_MAGIC, HEAP_MAGIC_LEN) == 0;
+}
+
+/* Remembers a file named like a dump of pid that is no heap profile, for
+ * win_sweep_cut_short; the oldest is forgotten when the list is full. */
+static void remember_cut(struct win *w, const char *name, pid_t pid)
+{
+        char *copy;
+
+        for (size_t i = 0; i < w->ncut; i++)
+                if (strcmp(w->cut[i].name, name) == 0)
+                        return;
+        copy = strdup(name);
+        if (!copy)
+                return;
+        if (w->ncut == WIN_MAX_CUT) {
+                free(w->cut[0].name);
+                memmove(w->cut, w->cut + 1, (w->ncut - 1) * sizeof(w->cut[0]));
+                w->ncut--;
+        }
+        w->cut[w->ncut].name = copy;
+        w->cut[w->ncut].pid = pid;
+        w->ncut++;
+}
+
+/* Is name (matched as a dump of pid) a plain heap dump? known: the entry
+ * tracked under that name, if any; when the inode is unchanged it is
+ * trusted without reading (it may have gained links since). Returns 1 and
+ * stores the file's stat, 0 if not (vanished, not plain, not a heap dump),
+ * or -errno. Types are checked before any open. */
+static int inspect(struct win *w, const char *name, pid_t pid, const struct entry *known, struct stat *ret_st)
+{
+        struct stat st;
+        int r;
+
+        if (known && fstatat(w->dir_fd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode) &&
+            st.st_dev == known->dev && st.st_ino == known->ino) {
+                *ret_st = st;
+                return 1;
+        }
+        r = head_of(w, name, &st);
+        if (r == -ENOENT)
+                return 0;
+        if (r == -ELOOP || r == -EISDIR || r == -EINVAL || r == -EMLINK) {
+                note(w, WIN_LEFT_ALONE, name, r);
                 return 0;
         }
-        *ret_st = fst;
+        if (r < 0)
+                return r;
+        if (r == 0) {
+                note(w, WIN_NOT_A_DUMP, name, -EBADMSG);
+                remember_cut(w, name, pid);
+                return 0;
+        }
+        *ret_st = st;
         return 1;
+}
+
+size_t win_sweep_cut_short(struct win *w, win_gone_fn gone, void *userdata)
+{
+        size_t deleted = 0, k = 0;
+
+        for (size_t i = 0; i < w->ncut; i++) {
+                struct stat st;
+                int r;
+
+                if (!gone(userdata, w->cut[i].pid)) {
+                        w->cut[k++] = w->cut[i];
+                        continue;
+                }
+                /* still the plain file that is no heap profile: its writer
+                 * has ended, nothing will finish it */
+                r = head_of(w, w->cut[i].name, &st);
+                if (r == 0 && unlinkat(w->dir_fd, w->cut[i].name, 0) == 0) {
+                        note(w, WIN_CUT_SHORT_DELETED, w->cut[i].name, 0);
+                        deleted++;
+                }
+                free(w->cut[i].name);
+        }
+        w->ncut = k;
+        return deleted;
 }
 
 /* Deletes e's file if it is still the plain file that was tracked (one
@@ -760,6 +834,8 @@ void win_free(struct win *w)
                 free(p);
         }
         free(w->procs);
+        for (size_t i = 0; i < w->ncut; i++)
+                free(w->cut[i].name);
         free(w->prefix);
         free(w);
 }
@@ -777,7 +853,7 @@ static int track(struct win *w, const char *name, struct entry **ret_e)
         if (!parse_name(w, name, &k))
                 return 0;
         old = ent_find(w, &k);
-        r = inspect(w, name, old, &st);
+        r = inspect(w, name, k.pid, old, &st);
         if (r < 0)
                 return r;
         if (r == 0) {
@@ -1115,7 +1191,7 @@ int win_rescan(struct win *w)
                 if (!parse_name(w, de->d_name, &k))
                         continue;
                 old = ent_find(w, &k);
-                q = inspect(w, de->d_name, old, &st);
+                q = inspect(w, de->d_name, k.pid, old, &st);
                 if (q <= 0)
                         continue; /* gone, not ours, or unreadable: left untracked */
                 if (old) {

@@ -77,6 +77,9 @@
 
 /* Default (and upper) cap on the number of tracked files. */
 #define WIN_MAX_FILES 100000U
+/* files named like dumps but no heap profiles remembered for
+ * win_sweep_cut_short (the oldest are forgotten, their files left) */
+#define WIN_MAX_CUT 64U
 
 enum win_note {
         WIN_ROTATED,       /* name was deleted by rotation; err is 0 */
@@ -84,7 +87,9 @@ enum win_note {
                             * longer tracked (a later win_rescan retries it) */
         WIN_NOT_A_DUMP,    /* name is a plain file named like a dump, complete, but it does not
                             * start with "heap_v2/" (empty, cut short, corrupt): err is -EBADMSG;
-                            * it is not tracked and was not deleted */
+                            * it is not tracked and was not deleted (win_sweep_cut_short may
+                            * delete it later) */
+        WIN_CUT_SHORT_DELETED, /* win_sweep_cut_short deleted name; err is 0 */
         WIN_LEFT_ALONE,    /* name looks like a dump but is not a plain file of ours: err is
                             * -ELOOP (symlink), -EISDIR (directory), -EMLINK (more than one
                             * link), -EINVAL (FIFO, socket, device), -ESTALE (replaced by
@@ -161,6 +166,15 @@ int win_forget(struct win *w, const char *name);
  * for win_add (the rest of the directory is left untracked, nothing is
  * forgotten). */
 int win_rescan(struct win *w);
+
+/* A process that ends while jemalloc writes its dump leaves that file empty
+ * or cut short, and nothing will finish it: each such file the window saw
+ * (WIN_NOT_A_DUMP, up to WIN_MAX_CUT) whose process gone() says has ended
+ * is deleted (WIN_CUT_SHORT_DELETED), after checking again that it is
+ * still a plain file that is no heap profile; the others stay remembered.
+ * Returns the number deleted. */
+typedef bool (*win_gone_fn)(void *userdata, pid_t pid);
+size_t win_sweep_cut_short(struct win *w, win_gone_fn gone, void *userdata);
 
 /* Makes name (a dump taken on purpose as baseline) the baseline of its
  * process, replacing the previous one, which is then rotated like any

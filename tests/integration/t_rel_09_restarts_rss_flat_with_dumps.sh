@@ -4,7 +4,8 @@
 # restart leaves one dump of a process that is gone. One oomwatch restarts
 # such a target 400 times (100 in a sanitizer build); its RSS must stay
 # flat between run 21 and the last, and the dump directory must not keep a
-# dump of every dead run.
+# dump of every dead run, nor the empty or cut-short files of dumps that a
+# process's end interrupted (they piled up to 17 in 400 runs).
 . "$(dirname "$0")/lib.sh"
 
 restarts=400
@@ -35,5 +36,5 @@ if ow_sanitized; then
 else
         assert_le "$rss1" $((rss0 + 256)) "RSS of oomwatch (KiB)"
 fi
-assert_le "$d1" $((d0 + 10)) "dumps in the dump directory"
+assert_le "$d1" $((d0 + 4)) "dumps in the dump directory"
 assert_no_ow_cgroups

@@ -20,7 +20,7 @@
 static char tmpdir[64];
 static int dfd = -1;
 static struct win *w;
-static unsigned n_rotated, n_failed, n_left;
+static unsigned n_rotated, n_failed, n_left, n_cut_deleted;
 static int last_left_err;
 
 static void on_note(void *userdata, enum win_note what, const char *name, int err)
@@ -31,6 +31,8 @@ static void on_note(void *userdata, enum win_note what, const char *name, int er
                 n_rotated++;
         else if (what == WIN_ROTATE_FAILED)
                 n_failed++;
+        else if (what == WIN_CUT_SHORT_DELETED)
+                n_cut_deleted++;
         else {
                 n_left++;
                 last_left_err = err;
@@ -719,6 +721,53 @@ START_TEST(not_a_dump_yet)
 }
 END_TEST
 
+static bool gone_24_26(void *userdata, pid_t pid)
+{
+        (void)userdata;
+        return pid == 24 || pid == 26;
+}
+
+static bool all_gone(void *userdata, pid_t pid)
+{
+        (void)userdata;
+        (void)pid;
+        return true;
+}
+
+/* Files a process left empty or cut short when it ended are deleted once
+ * the process is gone, and only if they are still plain non-dumps. */
+START_TEST(cut_short_swept_when_writer_gone)
+{
+        open_win(1, false, 0, 0);
+        n_cut_deleted = 0;
+        int fd = openat(dfd, N(24, 0), O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+        ck_assert_int_ge(fd, 0);
+        close(fd);
+        fd = openat(dfd, N(25, 0), O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+        ck_assert_int_eq(write(fd, "heap_v", 6), 6);
+        close(fd);
+        ck_assert_int_eq(symlinkat("/etc/passwd", dfd, N(26, 0)), 0);
+        ck_assert_int_eq(win_add(w, N(24, 0)), 0);
+        ck_assert_int_eq(win_add(w, N(25, 0)), 0);
+        ck_assert_int_eq(win_add(w, N(26, 0)), 0);
+        ck_assert_uint_eq(win_sweep_cut_short(w, gone_24_26, NULL), 1);
+        ck_assert_uint_eq(n_cut_deleted, 1);
+        expect_disk(N(25, 0), N(26, 0), NULL);
+        /* 25 finished its dump after all: a dump now, never deleted */
+        mk(N(25, 0));
+        ck_assert_uint_eq(win_sweep_cut_short(w, all_gone, NULL), 0);
+        /* replaced by a link before the sweep: left alone */
+        fd = openat(dfd, N(27, 0), O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+        close(fd);
+        ck_assert_int_eq(win_add(w, N(27, 0)), 0);
+        ck_assert_int_eq(unlinkat(dfd, N(27, 0), 0), 0);
+        ck_assert_int_eq(symlinkat("/etc/passwd", dfd, N(27, 0)), 0);
+        ck_assert_uint_eq(win_sweep_cut_short(w, all_gone, NULL), 0);
+        expect_disk(N(25, 0), N(26, 0), N(27, 0), NULL);
+        ck_assert(access("/etc/passwd", F_OK) == 0);
+}
+END_TEST
+
 /* ---- vanished files ---------------------------------------------------------- */
 
 START_TEST(enoent_between_event_and_add)
@@ -1108,6 +1157,7 @@ static Suite *suite(void)
         tcase_add_test(t, own_link_rotated);
         tcase_add_test(t, foreign_names_untouched);
         tcase_add_test(t, not_a_dump_yet);
+        tcase_add_test(t, cut_short_swept_when_writer_gone);
         tcase_add_test(t, enoent_between_event_and_add);
         tcase_add_test(t, replaced_by_rename);
         tcase_add_test(t, baseline_lost_is_replaced);
