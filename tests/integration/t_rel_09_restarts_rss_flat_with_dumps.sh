@@ -24,7 +24,11 @@ runs() { [ "$(wc -l < "$T/runs")" -ge "$1" ]; }
 wait_for runs 21 || fail "no 21 runs: $(tail -n 3 "$OW_LOG")"
 rss0=$(rss_kib "$OW_PID") d0=$(ls "$T/dumps" | wc -l)
 touch "$T/runs.go.20"
-WAIT_TIMEOUT=90 wait_for runs $((restarts + 1)) || fail "no $((restarts + 1)) runs"
+WAIT_TIMEOUT=90 wait_for runs $((restarts + 1)) ||
+        fail "no $((restarts + 1)) runs in 90 s: $(wc -l < "$T/runs") runs; oomwatch and its children:
+$(ps -eo pid,ppid,stat,wchan:24,args | awk -v p="$OW_PID" '$1 == p || $2 == p')
+$(cat "/proc/$OW_PID/stack" 2>/dev/null)
+log: $(grep -c "exited with status 1$" "$OW_LOG") exits with status 1; the target said: $(grep -v "^oomwatch:" "$OW_LOG" | sort | uniq -c | head -n 12)"
 rss1=$(rss_kib "$OW_PID") d1=$(ls "$T/dumps" | wc -l)
 touch "$T/runs.go.$restarts"
 WAIT_TIMEOUT=60 ow_wait || fail "oomwatch did not exit"
