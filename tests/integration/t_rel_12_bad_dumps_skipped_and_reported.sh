@@ -5,11 +5,15 @@
 # empty one, one of garbage after a valid header line, and a real dump cut
 # in half. After the OOM kill the bundle's diff uses none of them and still
 # names the leak; each is named as unusable on stderr or in report.txt, and
-# incident.json marks them.
+# incident.json marks them. The window keeps 100 dumps: with the default 8,
+# the threshold dumps that come after the planted ones (rungs, kept first)
+# can rotate a planted dump out before the kill, and a dump that is gone
+# before the analysis is never read, so never reported.
 . "$(dirname "$0")/lib.sh"
 
 mkdir -p "$T/staging"
-ow_start_leaky -m 96M -v
+printf '[dumps]\nkeep = 100\n' > "$T/c.conf"
+ow_start_leaky -c "$T/c.conf" -m 96M -v
 pid=$(head -n 1 "$(_cg_self_memory)/oomwatch.$OW_PID/cgroup.procs")
 [ -n "$pid" ] || fail "no target pid"
 for i in $(seq 1 8); do
