@@ -43,6 +43,10 @@
  * and execvpe: the program an exec starts gets the preloaded jemalloc and
  * the profiling MALLOC_CONF only when it is in scope (agent_scope.c).
  *
+ * The request thread works in a file descriptor table of its own
+ * (own_fd_table), so that the files a dump opens never take a number in the
+ * program's table.
+ *
  * Nothing here runs in signal context; no signal handler is installed; the
  * thread blocks every signal. */
 #include <dirent.h>
@@ -52,6 +56,7 @@
 #include <limits.h>
 #include <poll.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -378,6 +383,43 @@ static void send_hello(void)
 
 /* ---- the thread ------------------------------------------------------------ */
 
+/* Give the agent thread a file descriptor table of its own, holding only
+ * the channel. The files jemalloc opens for a dump on this thread (the dump,
+ * /proc/self/maps) then never take a number in the program's table: a
+ * program that closes fd 1 and dup2()s onto it must not get EBUSY, nor one
+ * that close()s and open()s expecting the lowest number. The copy's other
+ * fds are closed at once, so that no file the program closes stays open
+ * through us; 0, 1 and 2 become the read end of an empty pipe, so that a
+ * message jemalloc writes to stderr fails instead of landing in a dump.
+ * unshare is refused by some seccomp profiles: then the table stays the
+ * program's and nothing is closed. Returns true if the table is private. */
+static bool own_fd_table(void)
+{
+        int p[2];
+
+        if (unshare(CLONE_FILES) < 0)
+                return false;
+        /* private from here on: nothing below touches the program's fds */
+        if (close_range((unsigned)chan + 1, ~0U, 0) < 0) {
+                /* a kernel before 5.9 */
+                long max = sysconf(_SC_OPEN_MAX);
+                for (long fd = chan + 1; fd < (max > 0 && max < (1L << 20) ? max : 1L << 20); fd++)
+                        close((int)fd);
+        }
+        if (chan > 0 && close_range(0, (unsigned)chan - 1, 0) < 0)
+                for (int fd = 0; fd < chan; fd++)
+                        close(fd);
+        if (pipe2(p, O_CLOEXEC) == 0) {
+                close(p[1]);
+                for (int fd = 0; fd <= 2; fd++)
+                        if (fd != p[0])
+                                (void)dup3(p[0], fd, O_CLOEXEC);
+                if (p[0] > 2)
+                        close(p[0]);
+        }
+        return true;
+}
+
 static void *serve(void *arg)
 {
         char buf[AGENT_MSG_MAX + 1];
@@ -385,6 +427,7 @@ static void *serve(void *arg)
         (void)arg;
         agent_tid = pthread_self();
         prctl(PR_SET_NAME, "oomwatch-agent", 0, 0, 0);
+        (void)own_fd_table();
         send_hello();
         for (;;) {
                 struct pollfd pfd = { .fd = chan, .events = POLLIN };
