@@ -383,6 +383,20 @@ static void send_hello(void)
 
 /* ---- the thread ------------------------------------------------------------ */
 
+/* Closes fds lo..hi (hi < 0: to the end) of the calling thread's table. */
+static void close_fds(unsigned lo, long hi)
+{
+        long max = sysconf(_SC_OPEN_MAX);
+
+        if (close_range(lo, hi < 0 ? ~0U : (unsigned)hi, 0) == 0)
+                return;
+        /* a kernel before 5.9 */
+        if (hi < 0)
+                hi = (max > 0 && max < (1L << 20) ? max : 1L << 20) - 1;
+        for (long fd = lo; fd <= hi; fd++)
+                close((int)fd);
+}
+
 /* Give the agent thread a file descriptor table of its own, holding only
  * the channel. The files jemalloc opens for a dump on this thread (the dump,
  * /proc/self/maps) then never take a number in the program's table: a
@@ -392,23 +406,17 @@ static void send_hello(void)
  * through us; 0, 1 and 2 become the read end of an empty pipe, so that a
  * message jemalloc writes to stderr fails instead of landing in a dump.
  * unshare is refused by some seccomp profiles: then the table stays the
- * program's and nothing is closed. Returns true if the table is private. */
-static bool own_fd_table(void)
+ * program's and nothing is closed. */
+static void own_fd_table(void)
 {
         int p[2];
 
         if (unshare(CLONE_FILES) < 0)
-                return false;
+                return;
         /* private from here on: nothing below touches the program's fds */
-        if (close_range((unsigned)chan + 1, ~0U, 0) < 0) {
-                /* a kernel before 5.9 */
-                long max = sysconf(_SC_OPEN_MAX);
-                for (long fd = chan + 1; fd < (max > 0 && max < (1L << 20) ? max : 1L << 20); fd++)
-                        close((int)fd);
-        }
-        if (chan > 0 && close_range(0, (unsigned)chan - 1, 0) < 0)
-                for (int fd = 0; fd < chan; fd++)
-                        close(fd);
+        close_fds((unsigned)chan + 1, -1);
+        if (chan > 0)
+                close_fds(0, chan - 1);
         if (pipe2(p, O_CLOEXEC) == 0) {
                 close(p[1]);
                 for (int fd = 0; fd <= 2; fd++)
@@ -417,7 +425,6 @@ static bool own_fd_table(void)
                 if (p[0] > 2)
                         close(p[0]);
         }
-        return true;
 }
 
 static void *serve(void *arg)
@@ -427,7 +434,7 @@ static void *serve(void *arg)
         (void)arg;
         agent_tid = pthread_self();
         prctl(PR_SET_NAME, "oomwatch-agent", 0, 0, 0);
-        (void)own_fd_table();
+        own_fd_table();
         send_hello();
         for (;;) {
                 struct pollfd pfd = { .fd = chan, .events = POLLIN };

@@ -49,6 +49,7 @@ done
 touch "$T/out.stop"
 WAIT_TIMEOUT=30 ow_wait || fail "oomwatch did not exit"
 echo "$ok dumps while the target redirected $(wc -l < "$T/out") times"
+[ -s "$T/dump.err" ] && echo "oomwatch dump said: $(sort "$T/dump.err" | uniq -c | head -n 3)"
 grep -q "redirect failed" "$OW_LOG" && fail "a redirect failed while the agent dumped: $(grep -v '^oomwatch:' "$OW_LOG" | head -n 3)"
 assert_eq "$OW_STATUS" 0 "oomwatch exit status (the target's)"
 assert_ge "$ok" 100 "dumps written"
