@@ -243,22 +243,18 @@ void evt_on_event(struct evt *e, evt_listener_fn fn, void *userdata)
 
 int evt_write_status(struct evt *e, const struct evt_status *st)
 {
-        char tmp[] = EVT_STATUS_FILE ".tmp", now[32];
+        char now[32];
         struct json_value *last = NULL;
         struct json_writer w;
+        struct fs_rewrite rw;
         FILE *f;
-        int fd, r;
+        int r;
 
         if (!e || e->dir_fd < 0)
                 return 0;
-        fd = fs_create_file(e->dir_fd, tmp, 0644);
-        if (fd < 0)
-                return fd;
-        f = fdopen(fd, "w");
-        if (!f) {
-                close(fd);
-                return -ENOMEM;
-        }
+        f = fs_rewrite_begin(&rw, e->dir_fd, EVT_STATUS_FILE, EVT_STATUS_FILE ".tmp", 0644, &r);
+        if (!f)
+                return r;
         json_init(&w, f, JSON_PRETTY);
         json_begin_object(&w);
         json_kv_int(&w, "schema", 1);
@@ -324,15 +320,9 @@ int evt_write_status(struct evt *e, const struct evt_status *st)
         json_value_free(last);
         json_end_object(&w);
         r = json_finish(&w);
-        if (fputc('\n', f) == EOF || fflush(f) != 0 || ferror(f))
+        if (fputc('\n', f) == EOF)
                 r = r ? r : -EIO;
-        if (fclose(f) != 0 && r == 0)
-                r = -errno;
-        if (r == 0 && renameat(e->dir_fd, tmp, e->dir_fd, EVT_STATUS_FILE) < 0)
-                r = -errno;
-        if (r < 0)
-                (void)unlinkat(e->dir_fd, tmp, 0);
-        return r;
+        return fs_rewrite_end(&rw, r);
 }
 
 void evt_start(struct evt *e, const struct evt_start *st)

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -77,6 +78,73 @@ int fs_create_file(int dir_fd, const char *name, mode_t mode)
                         (void)fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
         }
         return fd;
+}
+
+FILE *fs_rewrite_begin(struct fs_rewrite *rw, int dir_fd, const char *name, const char *spare, mode_t mode,
+                       int *ret_err)
+{
+        struct stat st, st2;
+        int fd = -1;
+
+        *rw = (struct fs_rewrite){ .dir_fd = dir_fd, .name = name, .spare = spare };
+        /* looked at before it is opened: a device or FIFO planted there is
+         * never opened, only unlinked */
+        if (fstatat(dir_fd, spare, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode) &&
+            st.st_uid == geteuid() && st.st_nlink == 1) {
+                fd = openat(dir_fd, spare, O_WRONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+                if (fd >= 0 && (fstat(fd, &st2) < 0 || st2.st_ino != st.st_ino || st2.st_dev != st.st_dev ||
+                                !S_ISREG(st2.st_mode))) {
+                        close(fd);
+                        fd = -1;
+                }
+                if (fd >= 0) {
+                        int fl = fcntl(fd, F_GETFL);
+                        if (fl >= 0)
+                                (void)fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
+                }
+        }
+        if (fd < 0)
+                fd = fs_create_file(dir_fd, spare, mode);
+        if (fd < 0) {
+                *ret_err = fd;
+                return NULL;
+        }
+        rw->f = fdopen(fd, "w");   /* "w" on an fd: no truncation */
+        if (!rw->f) {
+                *ret_err = -errno;
+                close(fd);
+                (void)unlinkat(dir_fd, spare, 0);
+                return NULL;
+        }
+        *ret_err = 0;
+        return rw->f;
+}
+
+int fs_rewrite_end(struct fs_rewrite *rw, int err)
+{
+        off_t len;
+
+        if (!rw->f)
+                return err ? err : -EBADF;
+        if (fflush(rw->f) != 0 || ferror(rw->f))
+                err = err ? err : -EIO;
+        len = ftello(rw->f);
+        if (!err && (len < 0 || ftruncate(fileno(rw->f), len) < 0))
+                err = -errno;
+        if (fclose(rw->f) != 0 && !err)
+                err = -errno;
+        rw->f = NULL;
+        if (!err && renameat2(rw->dir_fd, rw->spare, rw->dir_fd, rw->name, RENAME_EXCHANGE) < 0) {
+                /* ENOENT: no earlier version yet; EINVAL: the file system
+                 * cannot exchange names */
+                if (errno != ENOENT && errno != EINVAL && errno != ENOSYS && errno != EOPNOTSUPP)
+                        err = -errno;
+                else if (renameat(rw->dir_fd, rw->spare, rw->dir_fd, rw->name) < 0)
+                        err = -errno;
+        }
+        if (err)
+                (void)unlinkat(rw->dir_fd, rw->spare, 0);
+        return err;
 }
 
 bool fs_dir_shared_writable(const struct stat *st)

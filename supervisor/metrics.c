@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "fsutil.h"
 #include "json.h"
 
 #define MET_MAX_LABELLED 32          /* distinct commands / verdicts kept; then "other" */
@@ -65,6 +66,8 @@ void met_close(struct met *m)
         free(m->top_function);
         free(m->top_file);
         free(m->top_verdict);
+        if (m->tmp)
+                (void)unlink(m->tmp);   /* the spare of the rewrites (fsutil.h): not left in the collector's directory */
         free(m->path);
         free(m->tmp);
         free(m->dump_dir);
@@ -321,31 +324,16 @@ static void write_all(const struct met *m, FILE *f)
 
 int met_write(struct met *m)
 {
+        struct fs_rewrite rw;
         FILE *f;
-        int fd, r = 0;
+        int r;
 
         if (!m)
                 return 0;
-        (void)unlink(m->tmp);
-        fd = open(m->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY, 0644);
-        if (fd < 0)
-                return -errno;
-        (void)fchmod(fd, 0644);   /* whatever the umask: the collector must read it */
-        f = fdopen(fd, "w");
-        if (!f) {
-                r = -errno;
-                close(fd);
-                unlink(m->tmp);
+        f = fs_rewrite_begin(&rw, AT_FDCWD, m->path, m->tmp, 0644, &r);
+        if (!f)
                 return r;
-        }
+        (void)fchmod(fileno(f), 0644);   /* whatever the umask: the collector must read it */
         write_all(m, f);
-        if (fflush(f) != 0 || ferror(f))
-                r = -EIO;
-        if (fclose(f) != 0 && r == 0)
-                r = -errno;
-        if (r == 0 && rename(m->tmp, m->path) < 0)
-                r = -errno;
-        if (r < 0)
-                (void)unlink(m->tmp);
-        return r;
+        return fs_rewrite_end(&rw, 0);
 }

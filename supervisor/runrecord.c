@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "fsutil.h"
 #include "json.h"
 #include "timeline.h"
 #include "units.h"
@@ -656,42 +657,30 @@ static void write_record(const struct rr *r, struct json_writer *w)
 int rr_flush(struct rr *r, bool force)
 {
         struct json_writer w;
+        struct fs_rewrite rw;
         FILE *f;
-        int fd, e;
+        int e;
 
         if (!r || !r->armed || (!r->dirty && !force))
                 return 0;
-        /* the state directory is the supervisor's alone: a leftover temporary
-         * file is ours, truncated (O_NOFOLLOW all the same) */
-        fd = openat(r->dir_fd, RR_TMP_FILE, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, 0600);
-        if (fd < 0) {
-                e = -errno;
-                goto fail;
+        /* written at each sample near the limit: over the spare, so that a
+         * record does not take new pages in the cgroup it shares (fsutil.h) */
+        f = fs_rewrite_begin(&rw, r->dir_fd, RR_FILE, RR_TMP_FILE, 0600, &e);
+        if (f) {
+                json_init(&w, f, 0);
+                write_record(r, &w);
+                e = json_finish(&w);
+                if (fputc('\n', f) == EOF)
+                        e = e ? e : -EIO;
+                e = fs_rewrite_end(&rw, e);
         }
-        f = fdopen(fd, "w");
-        if (!f) {
-                e = -errno;
-                close(fd);
-                goto fail;
+        if (e) {
+                r->errors++;
+                return e;
         }
-        json_init(&w, f, 0);
-        write_record(r, &w);
-        e = json_finish(&w);
-        if (fputc('\n', f) == EOF || fflush(f) != 0 || ferror(f))
-                e = e ? e : -EIO;
-        if (fclose(f) != 0 && !e)
-                e = -errno;
-        if (!e && renameat(r->dir_fd, RR_TMP_FILE, r->dir_fd, RR_FILE) < 0)
-                e = -errno;
-        if (e)
-                goto fail;
         r->dirty = false;
         r->last_write_ms = mono_ms();
         return 0;
-fail:
-        (void)unlinkat(r->dir_fd, RR_TMP_FILE, 0);
-        r->errors++;
-        return e;
 }
 
 unsigned rr_write_errors(const struct rr *r)
