@@ -25,7 +25,40 @@ echo "measured: oomwatch VmRSS $rss kB at rest ($(pct "$rss" $((64 << 10))) of t
         "the container's memory.current $usage kB ($(pct "$usage" $((64 << 10)))) with the service idle"
 leak
 un_wait
-[ "$ST" = 137 ] || fail "container a's exit status (oomwatch's): expected 137, got $ST: $(grep -v GET "$LOG" | tail -n 8)"
+# The kernel can take oomwatch too, milliseconds after the service: the
+# service's pages are still being freed when a page oomwatch asks for finds
+# the cgroup at its limit, and the service no longer counts as the victim
+# (docs/DEPLOYING.md). Nothing is lost then: the run record on the volume
+# gives the bundle at the container's restart, checked here.
+kernel_kills=$(dmesg 2>/dev/null | grep "Memory cgroup out of memory: Killed process")
+if [ "$ST" != 137 ] && grep -q "Killed process $PID1 (oomwatch)" <<<"$kernel_kills"; then
+        gap=$(sed -n 's/^\[ *\([0-9.]*\)\].*Killed process \([0-9]*\) (\([^)]*\)).*/\1 \2 \3/p' <<<"$kernel_kills" |
+                awk -v p="$PID1" '$3 == "leaky-server" { t = $1 } $2 == p && $3 == "oomwatch" { printf "%.0f", ($1 - t) * 1000 }')
+        echo "measured: the kernel killed oomwatch too, ${gap} ms after the service; the bundle comes at the restart"
+        # (a bundle oomwatch had begun is left .incomplete-*: the restart finishes it)
+        assert_eq "$(bundles | grep -v '/\.incomplete-')" "" "bundles right after oomwatch's own kill"
+        container a 0
+        b=$(bundles)
+        [ -n "$b" ] && [ "$(echo "$b" | wc -l)" = 1 ] || fail "expected the earlier run's bundle at the restart, found: $b; $(cat "$LOG")"
+        # the bundle begun before the kill, finished (oom-kill), or the run
+        # record's (unobserved-kill, its counters showing the OOM kill)
+        v=$(json "$b/incident.json" .verdict)
+        echo "measured: at the restart, the earlier run's bundle: verdict $v"
+        case $v in
+        oom-kill) ;;
+        unobserved-kill) assert_eq "$(json "$b/incident.json" .unobserved.cause)" oom-kill "cause" ;;
+        *) fail "verdict of the earlier run's bundle: $v" ;;
+        esac
+        assert_eq "$(json "$b/incident.json" '.diff.top[0].function')" process_leak "top grower"
+        kill -TERM "$PID1"
+        un_wait
+        assert_eq "$ST" 0 "status after SIGTERM to the restarted container"
+        assert_eq "$(cat "$C/cgroup.procs")" "" "processes left in container a"
+        exit 0
+fi
+[ "$ST" = 137 ] || fail "container a's exit status (oomwatch's): expected 137, got $ST: $(grep -v GET "$LOG" | tail -n 30)
+    the container's memory.events: $(tr '\n' ' ' <"$C/memory.events")
+    the kernel's OOM kills: $(dmesg 2>/dev/null | grep -E 'Killed process|oom-kill:' | tail -n 4)"
 b=$(bundles)
 [ -n "$b" ] && [ "$(echo "$b" | wc -l)" = 1 ] || fail "expected one bundle, found: $b; $(grep -v GET "$LOG" | tail)"
 assert_eq "$(json "$b/incident.json" .verdict)" oom-kill "verdict"
