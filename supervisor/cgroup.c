@@ -41,6 +41,18 @@ struct cg {
         int oom_ctl_fd;   /* v1: memory.oom_control kept open for the registration */
         int usage_fd;     /* v1: memory.usage_in_bytes for thresholds */
         int peak_fd;      /* v2: memory.peak; a reset applies to reads through this fd */
+        /* the usage and the OOM counters, read at every sample through fds
+         * kept open: a cgroup file's read buffer is the kernel's allocation,
+         * charged to the reader's cgroup, made at an fd's first read and kept
+         * until its close. Where the supervisor shares the target's cgroup
+         * (own mode), a read through a new fd right after the target's OOM
+         * kill (the kill itself wakes the supervisor), while the target's
+         * pages are still being freed, set off a second OOM kill that took
+         * the supervisor. */
+        int usage_rd_fd;
+        int events_rd_fd;
+        int stat_rd_fd;   /* memory.stat, read at each sample too */
+        int procs_rd_fd;  /* v2: cgroup.procs, read at each sample of the tree */
         bool created;
         bool own;         /* own-cgroup mode: the supervisor's own cgroup, never written to */
         bool own_parent;  /* parent is the supervisor's own cgroup (not configured) */
@@ -143,6 +155,45 @@ static int read_file(int dir_fd, const char *name, char *buf, size_t len)
                 return r;
         buf[n] = '\0';
         return (int)n;
+}
+
+static const char *usage_file(int version)
+{
+        return version == 1 ? "memory.usage_in_bytes" : "memory.current";
+}
+
+static const char *events_file(int version)
+{
+        return version == 1 ? "memory.oom_control" : "memory.events";
+}
+
+/* Read a small cgroup file from offset 0 through fd, kept open, or where
+ * there is none (-1) through a new fd on name in dir_fd. */
+static int read_kept(int fd, int dir_fd, const char *name, char *buf, size_t len)
+{
+        ssize_t n;
+
+        if (fd < 0)
+                return read_file(dir_fd, name, buf, len);
+        do
+                n = pread(fd, buf, len - 1, 0);
+        while (n < 0 && errno == EINTR);
+        if (n < 0)
+                return -errno;
+        buf[n] = '\0';
+        return (int)n;
+}
+
+/* The fds the samples read through (see struct cg). */
+static void open_readers(struct cg *c)
+{
+        c->usage_rd_fd = openat(c->dir_fd, usage_file(c->version), O_RDONLY | O_CLOEXEC);
+        c->events_rd_fd = openat(c->dir_fd, events_file(c->version), O_RDONLY | O_CLOEXEC);
+        c->stat_rd_fd = openat(c->dir_fd, "memory.stat", O_RDONLY | O_CLOEXEC);
+        /* (v1 keeps the pid list an fd read first, until it is idle for a
+         * second: read again through the same fd it would never change) */
+        if (c->version == 2)
+                c->procs_rd_fd = openat(c->dir_fd, "cgroup.procs", O_RDONLY | O_CLOEXEC);
 }
 
 static int write_file(int dir_fd, const char *name, const char *value)
@@ -344,6 +395,7 @@ int cg_open(const char *parent, struct cg **ret, char **ret_err)
         if (!c)
                 return -ENOMEM;
         c->dir_fd = c->procs_fd = c->event_fd = c->oom_ctl_fd = c->usage_fd = c->peak_fd = -1;
+        c->usage_rd_fd = c->events_rd_fd = c->stat_rd_fd = c->procs_rd_fd = -1;
 
         a = malloc(sizeof(*a));
         if (!a) {
@@ -453,6 +505,7 @@ int cg_open_own(struct cg **ret, char **ret_err)
         if (!c)
                 return -ENOMEM;
         c->dir_fd = c->procs_fd = c->event_fd = c->oom_ctl_fd = c->usage_fd = c->peak_fd = -1;
+        c->usage_rd_fd = c->events_rd_fd = c->stat_rd_fd = c->procs_rd_fd = -1;
         c->own = true;
         r = cgl_read_text("/proc/self/mountinfo", PROC_TEXT_MAX, &mi);
         if (r >= 0)
@@ -490,6 +543,7 @@ int cg_open_own(struct cg **ret, char **ret_err)
                 err_set(ret_err, r, "oomwatch's own cgroup \"%s\": %s", c->path, strerror(-r));
                 goto fail;
         }
+        open_readers(c);
         /* what own mode lives on must be readable */
         r = read_u64_file(c, c->version == 1 ? "memory.usage_in_bytes" : "memory.current", &v);
         if (r < 0) {
@@ -1150,6 +1204,7 @@ int cg_create(struct cg *c, uint64_t limit, uint64_t swap, char **ret_err)
                         c->peak_fd = openat(c->dir_fd, "memory.peak", O_RDONLY | O_CLOEXEC);
         }
 
+        open_readers(c);
         c->procs_fd = openat(c->dir_fd, "cgroup.procs", O_WRONLY | O_CLOEXEC);
         if (c->procs_fd < 0) {
                 r = -errno;
@@ -1177,27 +1232,17 @@ void cg_event_drain(struct cg *c)
                 ;
 }
 
-static int counters_in(int dir_fd, int version, struct cg_counters *ret)
+static int counters_parse(const char *buf, int version, struct cg_counters *ret)
 {
-        char buf[1024];
         struct cg_counters v = { 0 };
         int r;
 
+        r = keyed_field(buf, "oom_kill", &v.oom_kill);
+        if (r < 0)
+                return r;
         if (version == 1) {
-                r = read_file(dir_fd, "memory.oom_control", buf, sizeof(buf));
-                if (r < 0)
-                        return r;
-                r = keyed_field(buf, "oom_kill", &v.oom_kill);
-                if (r < 0)
-                        return r;
                 (void)keyed_field(buf, "under_oom", &v.oom);
         } else {
-                r = read_file(dir_fd, "memory.events", buf, sizeof(buf));
-                if (r < 0)
-                        return r;
-                r = keyed_field(buf, "oom_kill", &v.oom_kill);
-                if (r < 0)
-                        return r;
                 (void)keyed_field(buf, "oom", &v.oom);
                 /* a group kill counts once per event but kills many */
                 if (keyed_field(buf, "oom_group_kill", &v.oom_group_kill) == 0 && v.oom_group_kill > v.oom_kill)
@@ -1207,9 +1252,17 @@ static int counters_in(int dir_fd, int version, struct cg_counters *ret)
         return 0;
 }
 
+static int counters_in(int fd, int dir_fd, int version, struct cg_counters *ret)
+{
+        char buf[1024];
+        int r = read_kept(fd, dir_fd, events_file(version), buf, sizeof(buf));
+
+        return r < 0 ? r : counters_parse(buf, version, ret);
+}
+
 int cg_counters(const struct cg *c, struct cg_counters *ret)
 {
-        return counters_in(c->dir_fd, c->version, ret);
+        return counters_in(c->events_rd_fd, c->dir_fd, c->version, ret);
 }
 
 int cg_counters_at(const char *dir, int version, uint64_t id, struct cg_counters *ret)
@@ -1223,7 +1276,7 @@ int cg_counters_at(const char *dir, int version, uint64_t id, struct cg_counters
                 close(fd);
                 return -ESTALE;
         }
-        r = counters_in(fd, version, ret);
+        r = counters_in(-1, fd, version, ret);
         close(fd);
         return r;
 }
@@ -1231,7 +1284,8 @@ int cg_counters_at(const char *dir, int version, uint64_t id, struct cg_counters
 static int read_u64_file(const struct cg *c, const char *name, uint64_t *ret)
 {
         char buf[64];
-        int r = read_file(c->dir_fd, name, buf, sizeof(buf));
+        int r = read_kept(strcmp(name, usage_file(c->version)) == 0 ? c->usage_rd_fd : -1, c->dir_fd, name, buf,
+                          sizeof(buf));
 
         if (r < 0)
                 return r;
@@ -1288,7 +1342,7 @@ int cg_stat_field(const struct cg *c, const char *name, uint64_t *ret)
 
         if (!buf)
                 return -ENOMEM;
-        r = read_file(c->dir_fd, "memory.stat", buf, 16384);
+        r = read_kept(c->stat_rd_fd, c->dir_fd, "memory.stat", buf, 16384);
         if (r >= 0)
                 r = keyed_field(buf, name, ret);
         free(buf);
@@ -1422,30 +1476,56 @@ int cg_threshold_fds_async(struct cg *c, const uint64_t *bytes, size_t n, int *r
         return 0;
 }
 
-/* Read cgroup.procs; calls fn for each pid. Returns the count. */
+/* Read cgroup.procs (through the kept fd, from the start); calls fn for
+ * each pid. Returns the count. */
 static int for_each_proc(const struct cg *c, int (*fn)(pid_t, void *), void *userdata)
 {
-        FILE *f;
-        int fd, n = 0;
-        long pid;
+        char buf[4096];
+        size_t have = 0;
+        int fd = c->procs_rd_fd, n = 0, r = 0;
+        bool kept = fd >= 0;
 
         if (c->dir_fd < 0)
                 return 0;
-        fd = openat(c->dir_fd, "cgroup.procs", O_RDONLY | O_CLOEXEC);
-        if (fd < 0)
-                return errno == ENOENT ? 0 : -errno;
-        f = fdopen(fd, "r");
-        if (!f) {
+        if (!kept) {
+                fd = openat(c->dir_fd, "cgroup.procs", O_RDONLY | O_CLOEXEC);
+                if (fd < 0)
+                        return errno == ENOENT ? 0 : -errno;
+        } else if (lseek(fd, 0, SEEK_SET) < 0) {
+                return -errno;
+        }
+        for (;;) {
+                ssize_t got = read(fd, buf + have, sizeof(buf) - 1 - have);
+                char *p, *nl;
+                if (got < 0 && errno == EINTR)
+                        continue;
+                if (got < 0) {
+                        r = -errno;
+                        break;
+                }
+                have += (size_t)got;
+                buf[have] = '\0';
+                /* whole lines; a pid cut at the end of the buffer waits for the rest */
+                for (p = buf; (nl = strchr(p, '\n')) || (got == 0 && *p); p = nl ? nl + 1 : p + strlen(p)) {
+                        char *end;
+                        long pid;
+                        if (nl)
+                                *nl = '\0';
+                        pid = strtol(p, &end, 10);
+                        if (end != p && pid > 0) {
+                                n++;
+                                if (fn)
+                                        fn((pid_t)pid, userdata);
+                        }
+                }
+                have = strlen(p);
+                memmove(buf, p, have);
+                if (got == 0)
+                        break;
+        }
+        if (!kept)
                 close(fd);
-                return -ENOMEM;
-        }
-        while (fscanf(f, "%ld", &pid) == 1) {
-                n++;
-                if (fn)
-                        fn((pid_t)pid, userdata);
-        }
-        fclose(f);
-        return n;
+        return r < 0 ? r : n;
 }
 
 int cg_count_procs(const struct cg *c)
@@ -1560,6 +1640,10 @@ void cg_forget(struct cg *c)
         close_fd(&c->oom_ctl_fd);
         close_fd(&c->usage_fd);
         close_fd(&c->peak_fd);
+        close_fd(&c->usage_rd_fd);
+        close_fd(&c->events_rd_fd);
+        close_fd(&c->stat_rd_fd);
+        close_fd(&c->procs_rd_fd);
         free(c->leaf);
         free(c->hier);
         free(c->mount);
