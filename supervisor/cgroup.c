@@ -483,7 +483,7 @@ fail:
         return r;
 }
 
-static int read_u64_file(const struct cg *c, const char *name, uint64_t *ret);
+static int read_u64_file(const struct cg *c, int fd, const char *name, uint64_t *ret);
 
 /* ---- own-cgroup mode --------------------------------------------------------
  * The target stays in the cgroup the supervisor is in (a container's).
@@ -545,7 +545,7 @@ int cg_open_own(struct cg **ret, char **ret_err)
         }
         open_readers(c);
         /* what own mode lives on must be readable */
-        r = read_u64_file(c, c->version == 1 ? "memory.usage_in_bytes" : "memory.current", &v);
+        r = read_u64_file(c, c->usage_rd_fd, usage_file(c->version), &v);
         if (r < 0) {
                 err_set(ret_err, r, "cannot read \"%s/%s\": %s (own-cgroup mode reads the usage of oomwatch's "
                         "own cgroup)", c->path, c->version == 1 ? "memory.usage_in_bytes" : "memory.current",
@@ -1281,11 +1281,11 @@ int cg_counters_at(const char *dir, int version, uint64_t id, struct cg_counters
         return r;
 }
 
-static int read_u64_file(const struct cg *c, const char *name, uint64_t *ret)
+/* fd: kept open for name (struct cg), or -1 */
+static int read_u64_file(const struct cg *c, int fd, const char *name, uint64_t *ret)
 {
         char buf[64];
-        int r = read_kept(strcmp(name, usage_file(c->version)) == 0 ? c->usage_rd_fd : -1, c->dir_fd, name, buf,
-                          sizeof(buf));
+        int r = read_kept(fd, c->dir_fd, name, buf, sizeof(buf));
 
         if (r < 0)
                 return r;
@@ -1294,7 +1294,7 @@ static int read_u64_file(const struct cg *c, const char *name, uint64_t *ret)
 
 int cg_usage(const struct cg *c, uint64_t *ret)
 {
-        return read_u64_file(c, c->version == 1 ? "memory.usage_in_bytes" : "memory.current", ret);
+        return read_u64_file(c, c->usage_rd_fd, usage_file(c->version), ret);
 }
 
 int cg_peak(const struct cg *c, uint64_t *ret)
@@ -1304,7 +1304,7 @@ int cg_peak(const struct cg *c, uint64_t *ret)
         int r;
 
         if (c->version == 1) {
-                r = read_u64_file(c, "memory.max_usage_in_bytes", ret);
+                r = read_u64_file(c, -1, "memory.max_usage_in_bytes", ret);
                 return r == -ENOENT ? -ENODATA : r;
         }
         if (c->peak_fd < 0)
@@ -1476,56 +1476,38 @@ int cg_threshold_fds_async(struct cg *c, const uint64_t *bytes, size_t n, int *r
         return 0;
 }
 
-/* Read cgroup.procs (through the kept fd, from the start); calls fn for
- * each pid. Returns the count. */
+/* Read cgroup.procs; calls fn for each pid. Returns the count. Through a
+ * duplicate of the kept fd where there is one: the same open file, so the
+ * kernel's read buffer stays allocated (struct cg). */
 static int for_each_proc(const struct cg *c, int (*fn)(pid_t, void *), void *userdata)
 {
-        char buf[4096];
-        size_t have = 0;
-        int fd = c->procs_rd_fd, n = 0, r = 0;
-        bool kept = fd >= 0;
+        FILE *f;
+        int fd, n = 0;
+        long pid;
 
         if (c->dir_fd < 0)
                 return 0;
-        if (!kept) {
+        if (c->procs_rd_fd >= 0) {
+                if (lseek(c->procs_rd_fd, 0, SEEK_SET) < 0)
+                        return -errno;
+                fd = fcntl(c->procs_rd_fd, F_DUPFD_CLOEXEC, 0);
+        } else {
                 fd = openat(c->dir_fd, "cgroup.procs", O_RDONLY | O_CLOEXEC);
-                if (fd < 0)
-                        return errno == ENOENT ? 0 : -errno;
-        } else if (lseek(fd, 0, SEEK_SET) < 0) {
-                return -errno;
         }
-        for (;;) {
-                ssize_t got = read(fd, buf + have, sizeof(buf) - 1 - have);
-                char *p, *nl;
-                if (got < 0 && errno == EINTR)
-                        continue;
-                if (got < 0) {
-                        r = -errno;
-                        break;
-                }
-                have += (size_t)got;
-                buf[have] = '\0';
-                /* whole lines; a pid cut at the end of the buffer waits for the rest */
-                for (p = buf; (nl = strchr(p, '\n')) || (got == 0 && *p); p = nl ? nl + 1 : p + strlen(p)) {
-                        char *end;
-                        long pid;
-                        if (nl)
-                                *nl = '\0';
-                        pid = strtol(p, &end, 10);
-                        if (end != p && pid > 0) {
-                                n++;
-                                if (fn)
-                                        fn((pid_t)pid, userdata);
-                        }
-                }
-                have = strlen(p);
-                memmove(buf, p, have);
-                if (got == 0)
-                        break;
-        }
-        if (!kept)
+        if (fd < 0)
+                return errno == ENOENT ? 0 : -errno;
+        f = fdopen(fd, "r");
+        if (!f) {
                 close(fd);
-        return r < 0 ? r : n;
+                return -ENOMEM;
+        }
+        while (fscanf(f, "%ld", &pid) == 1) {
+                n++;
+                if (fn)
+                        fn((pid_t)pid, userdata);
+        }
+        fclose(f);
+        return n;
 }
 
 int cg_count_procs(const struct cg *c)

@@ -31,10 +31,20 @@ int fs_mkdir_parents(const char *path, mode_t mode)
         return r;
 }
 
+/* Opened O_NONBLOCK so that a planted FIFO cannot block the open: reads
+ * and writes block again. */
+static void set_blocking(int fd)
+{
+        int fl = fcntl(fd, F_GETFL);
+
+        if (fl >= 0)
+                (void)fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
+}
+
 int fs_open_regular(int dir_fd, const char *name, uid_t owner, struct stat *ret_st)
 {
         struct stat st;
-        int fd, fl, r;
+        int fd, r;
 
         fd = openat(dir_fd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
         if (fd < 0)
@@ -51,9 +61,7 @@ int fs_open_regular(int dir_fd, const char *name, uid_t owner, struct stat *ret_
                 r = -EPERM;
                 goto fail;
         }
-        fl = fcntl(fd, F_GETFL);
-        if (fl >= 0)
-                (void)fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
+        set_blocking(fd);
         if (ret_st)
                 *ret_st = st;
         return fd;
@@ -72,11 +80,7 @@ int fs_create_file(int dir_fd, const char *name, mode_t mode)
                     mode);
         if (fd < 0)
                 return -errno;
-        {
-                int fl = fcntl(fd, F_GETFL);
-                if (fl >= 0)
-                        (void)fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
-        }
+        set_blocking(fd);
         return fd;
 }
 
@@ -97,11 +101,8 @@ FILE *fs_rewrite_begin(struct fs_rewrite *rw, int dir_fd, const char *name, cons
                         close(fd);
                         fd = -1;
                 }
-                if (fd >= 0) {
-                        int fl = fcntl(fd, F_GETFL);
-                        if (fl >= 0)
-                                (void)fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
-                }
+                if (fd >= 0)
+                        set_blocking(fd);
         }
         if (fd < 0)
                 fd = fs_create_file(dir_fd, spare, mode);
