@@ -38,6 +38,7 @@
 #include "commands.h"
 #include "control.h"
 #include "events.h"
+#include "footprint.h"
 #include "incident.h"
 #include "kills.h"
 #include "launch.h"
@@ -810,8 +811,14 @@ int supervise(struct run_opts *o)
         cgs_reclaim(s.r.cg, s.cfg, &s.log);
         /* what set-up allocated and freed goes back: the supervisor lives long */
         (void)malloc_trim(0);
-
         write_status(&s, true);
+        {
+                struct fp_drop d;
+
+                if (fp_drop_setup_pages(&d) == 0)
+                        say(&s.log, 2, "set-up done: %lu KiB of program and library pages unmapped (%u mappings)",
+                            d.kib, d.mappings);
+        }
         while (s.state != S_DONE) {
                 struct epoll_event evs[16];
                 int n = epoll_wait(s.ep, evs, 16, -1);
