@@ -18,7 +18,9 @@
 # 6. capture quality: coverage with the default capture, without warn_at, and
 #    without usage steps (the capture before them: interval = auto + warn_at)
 # 7. churn: CPU and wall of an 8-thread C++ service under the default capture
-#    vs profiling with no dumps at all (5 interleaved pairs), dumps written
+#    and with a dump at every MiB of growth, vs profiling with no dumps at all
+#    (RUNS rounds, each in a random order), dumps written, the
+#    wall time one dump costs
 set -uo pipefail
 export LC_ALL=C
 
@@ -268,10 +270,13 @@ fi
 # ---- 7. churn ---------------------------------------------------------------------
 # tests/programs/cxx_service: 8 threads building and freeing strings, vectors
 # and maps, with a slow leak (8 MiB/s), BENCH_CHURN_REQUESTS requests, then a
-# normal exit. Both sides run under oomwatch run -m 128M (cgroup, preloaded
+# normal exit. Every case runs under oomwatch run -m 128M (cgroup, preloaded
 # jemalloc, agent); the reference has every dump off (interval, warn_at, steps,
 # gdump, final). Times are bash's for `oomwatch run`: wall, and user + sys of
-# oomwatch and the target together.
+# oomwatch and the target together. The cases of a round run in a random
+# order: of two identical runs back to back the first was slower by 6%
+# (median of 8 pairs of the same configuration on this project's machine),
+# which a fixed order would charge to one case.
 churn_run() { # DUMPS-DIR CONF -> "wall cpu dumps_written"
         local d=$1 t
         rm -rf "$d"
@@ -282,6 +287,17 @@ churn_run() { # DUMPS-DIR CONF -> "wall cpu dumps_written"
         echo "$t" | awk -v n="$(ls "$d/dumps" | sed -n 's/^oomwatch\.[0-9]*\.\([0-9]*\)\..*/\1/p' | sort -n | tail -1)" \
                 '{ printf "%s %.3f %d\n", $1, $2 + $3, n == "" ? 0 : n + 1 }'
 }
+# the median of the rounds' ratios of column C, FILE over the reference
+pair_ratio() { # FILE COLUMN
+        paste -d' ' "$1" "$work/churn.none" | awk -v c="$2" '{ print $c / $(c + 3) }' | stats | awk '{ printf "%.3f", $1 }'
+}
+churn_row() { # LABEL FILE
+        local w wl wh c cl ch n nl nh
+        read -r w wl wh < <(col "$2" 1)
+        read -r c cl ch < <(col "$2" 2)
+        read -r n nl nh < <(col "$2" 3)
+        row "| $1 | $w ($wl-$wh) | $c ($cl-$ch) | $n ($nl-$nh) | $(pair_ratio "$2" 1) | $(pair_ratio "$2" 2) |"
+}
 if want 7; then
 row "## 7. Churn: an 8-thread C++ service (tests/programs/cxx_service.cc), -m 128M"
 row ""
@@ -291,28 +307,31 @@ if ! g++ -O2 -g -pthread -o "$cxx" "$repo/tests/programs/cxx_service.cc" 2>"$wor
         row "g++ failed: $(head -3 "$work/cxx.err")"
 else
         none='[cgroup]\nwarn_at = off\nusage_step = off\n[profiling]\ninterval = off\ngdump = off\nfinal = off\n'
+        # a dump at every MiB of growth: the cost of a dump, many times over
+        many='[cgroup]\nusage_step = 1M\n'
         : >"$work/churn.def"
         : >"$work/churn.none"
-        for _ in $(seq "$runs"); do # interleaved pairs
-                churn_run "$work/c7def" '' >>"$work/churn.def"
-                churn_run "$work/c7none" "$none" >>"$work/churn.none"
+        : >"$work/churn.many"
+        for _ in $(seq "$runs"); do
+                for c in $(shuf -e def none many); do
+                        case $c in
+                        def) churn_run "$work/c7def" '' >>"$work/churn.def" ;;
+                        none) churn_run "$work/c7none" "$none" >>"$work/churn.none" ;;
+                        many) churn_run "$work/c7many" "$many" >>"$work/churn.many" ;;
+                        esac
+                done
         done
-        read -r dw_m dw_lo dw_hi < <(col "$work/churn.def" 1)
-        read -r nw_m nw_lo nw_hi < <(col "$work/churn.none" 1)
-        read -r dc_m dc_lo dc_hi < <(col "$work/churn.def" 2)
-        read -r nc_m nc_lo nc_hi < <(col "$work/churn.none" 2)
-        read -r dn_m dn_lo dn_hi < <(col "$work/churn.def" 3)
-        # the ratio of each pair, then their median
-        read -r pw_m _ _ < <(paste -d' ' "$work/churn.def" "$work/churn.none" | awk '{ print $1 / $4 }' | stats)
-        read -r pc_m _ _ < <(paste -d' ' "$work/churn.def" "$work/churn.none" | awk '{ print $2 / $5 }' | stats)
-        row "$churn_n requests, $runs interleaved pairs; seconds: median (min-max)"
+        row "$churn_n requests, $runs rounds; seconds: median (min-max); ratios: the median of the rounds' ratios to the reference"
         row ""
-        row "| case | wall s | CPU s (oomwatch + target) | dumps written |"
-        row "| --- | --- | --- | --- |"
-        row "| profiling, no dumps at all | $nw_m ($nw_lo-$nw_hi) | $nc_m ($nc_lo-$nc_hi) | 0 |"
-        row "| default capture | $dw_m ($dw_lo-$dw_hi) | $dc_m ($dc_lo-$dc_hi) | $dn_m ($dn_lo-$dn_hi) |"
-        row "| ratio of medians | $(ratio "$dw_m" "$nw_m") | $(ratio "$dc_m" "$nc_m") | |"
-        row "| median of the pairs' ratios | $(printf '%.3f' "$pw_m") | $(printf '%.3f' "$pc_m") | |"
+        row "| case | wall s | CPU s (oomwatch + target) | dumps written | wall ratio | CPU ratio |"
+        row "| --- | --- | --- | --- | --- | --- |"
+        churn_row "profiling, no dumps at all (reference)" "$work/churn.none"
+        churn_row "default capture" "$work/churn.def"
+        churn_row "a dump at every MiB of growth (usage_step = 1M)" "$work/churn.many"
+        # what one dump costs: the many-dumps case's extra wall time per dump
+        row ""
+        row "wall time per dump (the last case against the reference, medians): $(paste -d' ' "$work/churn.many" "$work/churn.none" |
+                awk '$3 > 0 { print ($1 - $4) * 1000 / $3 }' | stats | awk '{ printf "%.1f ms (%.1f to %.1f)", $1, $2, $3 }')"
 fi
 row ""
 fi
