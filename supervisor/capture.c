@@ -24,8 +24,8 @@
 #define IX_GDUMP_REARM (2 * CFG_MAX_WARN_AT + 1)
 #define IX_STEP (2 * CFG_MAX_WARN_AT + 2)
 #define IX_STEP_REARM (2 * CFG_MAX_WARN_AT + 3)
-#define IX_HELPER (2 * CFG_MAX_WARN_AT + 4)     /* pidfds of the thresholds' registration helpers */
-#define N_HELPERS 6            /* set-up takes up to 3 (18 thresholds), the steps 1 at a time */
+#define IX_HELPER (2 * CFG_MAX_WARN_AT + 4)     /* pidfds of the step thresholds' helpers */
+#define N_HELPERS 4
 #define N_IX (IX_HELPER + N_HELPERS)
 
 struct pending {
@@ -167,67 +167,21 @@ bool cap_dump_stays(bool alive, bool in_scope, bool killed, bool evidence, bool 
 
 /* ---- set-up -------------------------------------------------------------------------- */
 
-static void step_poll_instead(struct capture *c, const char *why, uint64_t now);
-
-/* A helper's pidfd into a free helper slot, watched like the thresholds
- * (all busy: the oldest is only forgotten). Returns 0 or -errno. */
-static int helper_watch(struct capture *c, int pidfd)
+static void add_fd(struct capture *c, unsigned ix, uint64_t bytes, const char *what, unsigned pct)
 {
-        struct epoll_event ev = { .events = EPOLLIN };
-        unsigned h = IX_HELPER;
+        int fd = cg_threshold_fd(c->p.cg, bytes);
+        struct epoll_event ev = { .events = EPOLLIN, .data.u64 = (uint64_t)c->p.epoll_tag | ((uint64_t)ix << 8) };
 
-        while (h < IX_HELPER + N_HELPERS - 1 && c->fds[h] >= 0)
-                h++;
-        if (c->fds[h] >= 0)
-                close(c->fds[h]);
-        c->fds[h] = pidfd;
-        ev.data.u64 = (uint64_t)c->p.epoll_tag | ((uint64_t)h << 8);
-        return epoll_ctl(c->p.epoll_fd, EPOLL_CTL_ADD, pidfd, &ev) < 0 ? -errno : 0;
-}
-
-struct want_fd {
-        unsigned ix, pct;
-        uint64_t bytes;
-        const char *what;
-};
-
-/* v1: the warn_at and gdump thresholds, registered without waiting like the
- * steps' (each registration waits for an RCU grace period: 8 to 27 ms
- * measured here, so six of them held the target's start back by 76 ms).
- * When a helper is done the loop reads the usage once more, so a threshold
- * passed before its registration still counts. */
-static void add_fds(struct capture *c, const struct want_fd *w, size_t n)
-{
-        for (size_t at = 0; at < n; at += 8) {
-                size_t k = n - at < 8 ? n - at : 8;
-                uint64_t bytes[8];
-                int fds[8], pidfd = -1, r;
-
-                for (size_t i = 0; i < k; i++)
-                        bytes[i] = w[at + i].bytes;
-                r = cg_threshold_fds_async(c->p.cg, bytes, k, fds, &pidfd);
-                if (r < 0) {
-                        for (size_t i = 0; i < k; i++)
-                                NOTE(c, 0, "warning: cannot watch for %u%% of the limit (%s): %s", w[at + i].pct,
-                                     w[at + i].what,
-                                     r == -EOPNOTSUPP ? "not supported on this cgroup version" : strerror(-r));
-                        continue;
-                }
-                if (pidfd >= 0 && (r = helper_watch(c, pidfd)) < 0)
-                        NOTE(c, 0, "warning: epoll on a threshold helper: %s", strerror(-r));
-                for (size_t i = 0; i < k; i++) {
-                        struct epoll_event ev = { .events = EPOLLIN,
-                                                  .data.u64 = (uint64_t)c->p.epoll_tag |
-                                                              ((uint64_t)w[at + i].ix << 8) };
-                        if (fds[i] < 0)
-                                continue;
-                        if (epoll_ctl(c->p.epoll_fd, EPOLL_CTL_ADD, fds[i], &ev) < 0) {
-                                close(fds[i]);
-                                continue;
-                        }
-                        c->fds[w[at + i].ix] = fds[i];
-                }
+        if (fd < 0) {
+                NOTE(c, 0, "warning: cannot watch for %u%% of the limit (%s): %s", pct, what,
+                     fd == -EOPNOTSUPP ? "not supported on this cgroup version" : strerror(-fd));
+                return;
         }
+        if (epoll_ctl(c->p.epoll_fd, EPOLL_CTL_ADD, fd, &ev) < 0) {
+                close(fd);
+                return;
+        }
+        c->fds[ix] = fd;
 }
 
 int cap_new(const struct cap_params *p, struct capture **ret)
@@ -247,24 +201,18 @@ int cap_new(const struct cap_params *p, struct capture **ret)
                 if (!cg_usage_notify(p->cg)) {
                         c->poll = cfg->n_warn_at > 0 || cfg->gdump == CFG_AUTO || c->step;
                 } else {
-                        struct want_fd w[2 * CFG_MAX_WARN_AT + 2];
-                        size_t n = 0;
-
                         for (unsigned i = 0; i < cfg->n_warn_at; i++) {
-                                w[n++] = (struct want_fd){ IX_WARN + i, cfg->warn_at[i],
-                                                           cfg->memory_limit / 100 * cfg->warn_at[i], "warn_at" };
-                                w[n++] = (struct want_fd){ IX_WARN_REARM + i, cfg->warn_at[i],
-                                                           cap_rearm_bytes(cfg->memory_limit, cfg->warn_at[i]),
-                                                           "warn_at re-arm" };
+                                add_fd(c, IX_WARN + i, cfg->memory_limit / 100 * cfg->warn_at[i], "warn_at",
+                                       cfg->warn_at[i]);
+                                add_fd(c, IX_WARN_REARM + i, cap_rearm_bytes(cfg->memory_limit, cfg->warn_at[i]),
+                                       "warn_at re-arm", cfg->warn_at[i]);
                         }
                         if (cfg->gdump == CFG_AUTO) {
-                                w[n++] = (struct want_fd){ IX_GDUMP, cfg->gdump_percent,
-                                                           cfg->memory_limit / 100 * cfg->gdump_percent, "gdump" };
-                                w[n++] = (struct want_fd){ IX_GDUMP_REARM, cfg->gdump_percent,
-                                                           cap_rearm_bytes(cfg->memory_limit, cfg->gdump_percent),
-                                                           "gdump re-arm" };
+                                add_fd(c, IX_GDUMP, cfg->memory_limit / 100 * cfg->gdump_percent, "gdump",
+                                       cfg->gdump_percent);
+                                add_fd(c, IX_GDUMP_REARM, cap_rearm_bytes(cfg->memory_limit, cfg->gdump_percent),
+                                       "gdump re-arm", cfg->gdump_percent);
                         }
-                        add_fds(c, w, n);
                 }
         }
         *ret = c;
@@ -568,6 +516,7 @@ int cap_dump_arrived(struct capture *c, const char *name, pid_t pid)
 /* ---- runs ------------------------------------------------------------------------------ */
 
 static void step_watch(struct capture *c, uint64_t now);
+static void step_poll_instead(struct capture *c, const char *why, uint64_t now);
 
 void cap_start_run(struct capture *c, pid_t target, uint64_t now_ms)
 {
@@ -698,13 +647,23 @@ static void step_watch(struct capture *c, uint64_t now)
                            c->step_level ? cap_step_rearm_bytes(limit, c->step_level)
                                          : next + c->step < limit ? next + c->step : 0 };
         int fds[2], pidfd = -1, r;
+        unsigned h = IX_HELPER;
 
         step_fds_close(c);
         if (!c->step || c->poll)
                 return;
         r = cg_threshold_fds_async(c->p.cg, at, 2, fds, &pidfd);
-        if (r >= 0 && pidfd >= 0)
-                r = helper_watch(c, pidfd);
+        if (r >= 0 && pidfd >= 0) {
+                struct epoll_event ev = { .events = EPOLLIN };
+                while (h < IX_HELPER + N_HELPERS - 1 && c->fds[h] >= 0)
+                        h++;
+                if (c->fds[h] >= 0)     /* all busy: the last one is only forgotten */
+                        close(c->fds[h]);
+                c->fds[h] = pidfd;
+                ev.data.u64 = (uint64_t)c->p.epoll_tag | ((uint64_t)h << 8);
+                if (epoll_ctl(c->p.epoll_fd, EPOLL_CTL_ADD, pidfd, &ev) < 0)
+                        r = -errno;
+        }
         for (unsigned i = 0; r >= 0 && i < 2; i++) {
                 struct epoll_event ev = { .events = EPOLLIN,
                                           .data.u64 = (uint64_t)c->p.epoll_tag | ((uint64_t)(IX_STEP + i) << 8) };
@@ -719,7 +678,7 @@ static void step_watch(struct capture *c, uint64_t now)
 /* The step thresholds cannot be had: poll the usage, as on v2. */
 static void step_poll_instead(struct capture *c, const char *why, uint64_t now)
 {
-        NOTE(c, 0, "warning: cannot watch the cgroup's usage for its thresholds (%s): reading it every %d ms instead",
+        NOTE(c, 0, "warning: cannot watch the cgroup's usage for the next step (%s): reading it every %d ms instead",
              why, CAP_POLL_MS);
         step_fds_close(c);
         c->poll = true;
